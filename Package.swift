@@ -28,12 +28,16 @@ let package = Package(
         ),
         // Frames, handshake, and the Swift <-> protobuf-c bridge with the generated messages.
         .target(name: "AssayWire", dependencies: ["CProtobufC", "CAssayProto"], swiftSettings: swiftSettings),
+        // epoll, eventfd and accept4, which Swift's Glibc module leaves out.
+        .target(name: "CAssaySystem"),
         // Sockets and the epoll event loop; knows bytes, not frames.
-        .target(name: "AssayTransport", swiftSettings: swiftSettings),
+        .target(name: "AssayTransport", dependencies: ["CAssaySystem"], swiftSettings: swiftSettings),
         // Calls, streams, flow control, router, interceptors, server and client.
         .target(name: "AssayRPC", dependencies: ["AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
+        // `make bench`: measures a server process from a client process.
+        .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         // Reads protoc-c's descriptor set and writes the Swift side of every message.
         .executableTarget(name: "assay-protogen", swiftSettings: swiftSettings),
         .testTarget(name: "AssayWireTests", dependencies: ["AssayWire", "AssayTestSupport"], swiftSettings: swiftSettings),

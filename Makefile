@@ -1,0 +1,70 @@
+# Assay: `make run` serves, `make test` checks everything. See README.md.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev pkg-config
+ASSAY_ADDR ?= 127.0.0.1:7400
+ASSAY_DATA ?= ./assay-data
+
+.PHONY: all deps build release run test proto proto-check bench fmt clean
+
+all: build
+
+## deps: install the Debian packages the build needs (only what is missing).
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## build: debug build of everything, tests included (what `make test` runs).
+build: deps
+	$(SWIFT) build --build-tests
+
+## release: optimised build of the server and the benchmark.
+release: deps
+	$(SWIFT) build -c release --product assay
+
+## run: build and serve on $(ASSAY_ADDR) with data in $(ASSAY_DATA).
+run: release
+	.build/release/assay serve --addr $(ASSAY_ADDR) --data $(ASSAY_DATA)
+
+## test: build once, check the generated code is fresh, run every test.
+test: build
+	$(MAKE) --no-print-directory proto-check PROTOGEN=.build/debug/assay-protogen
+	$(SWIFT) test --skip-build
+
+## proto: regenerate the C and Swift sides of Protos/ into the tree.
+proto: deps
+	$(SWIFT) build -c release --product assay-protogen
+	PROTOGEN=.build/release/assay-protogen bash scripts/gen-proto.sh
+
+## proto-check: fail when the checked-in generated code differs from a fresh generation.
+PROTOGEN ?= .build/release/assay-protogen
+proto-check:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir -p "$$tmp/Sources"; \
+	PROTOGEN=$(abspath $(PROTOGEN)) bash scripts/gen-proto.sh "$$tmp" && \
+	if diff -r Sources/CAssayProto "$$tmp/Sources/CAssayProto" >/dev/null && \
+	   diff -r Sources/AssayWire/Generated "$$tmp/Sources/AssayWire/Generated" >/dev/null; then \
+		echo "proto-check: generated code is fresh"; \
+	else \
+		diff -r Sources/CAssayProto "$$tmp/Sources/CAssayProto" | head -20; \
+		diff -r Sources/AssayWire/Generated "$$tmp/Sources/AssayWire/Generated" | head -20; \
+		echo "proto-check: generated code is stale: run 'make proto' and commit the result"; exit 1; \
+	fi
+
+## bench: the numbers (release build): unary latency, streaming throughput.
+bench: deps
+	$(SWIFT) build -c release --product assay
+	$(SWIFT) build -c release --product assay-bench
+	.build/release/assay-bench --server .build/release/assay
+
+## fmt: format the Swift sources with the checked-in .swift-format.
+fmt:
+	$(SWIFT) format --in-place --recursive --configuration .swift-format Sources Tests Package.swift
+
+clean:
+	rm -rf .build

@@ -1,0 +1,206 @@
+public import AssayTransport
+public import AssayWire
+import Synchronization
+
+/// Limits of a server as a whole, on top of each connection's.
+public struct ServerLimits: Sendable {
+    public var connection = ConnectionLimits()
+    /// Connections beyond this are refused with a GOAWAY (RESOURCE_EXHAUSTED).
+    public var maxConnections = 4096
+    /// How long in-flight calls may take to finish after shutdown begins.
+    public var shutdownGraceNanoseconds: UInt64 = 10_000_000_000
+
+    public init() {}
+}
+
+/// Serves a router's methods over framed connections.
+///
+/// `run(on:)` holds one discarding task group per listener and a child task per connection;
+/// each connection's calls are children of its task. Nothing runs unstructured.
+public final class RPCServer: Sendable {
+    public let router: Router
+    public let interceptors: [any ServerInterceptor]
+    public let limits: ServerLimits
+    public let logger: Logger
+
+    struct State: ~Copyable {
+        var connections: [ObjectIdentifier: FramedConnection] = [:]
+        var accepting: AsyncStream<SocketChannel>.Continuation?
+        var listeners: [TCPListener] = []
+        var shuttingDown = false
+        var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    public init(router: Router, interceptors: [any ServerInterceptor] = [], limits: ServerLimits = ServerLimits(), logger: Logger = Logger(label: "assay.rpc")) {
+        self.router = router
+        self.interceptors = interceptors
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Accepts connections until `shutdown` is called and every connection has closed.
+    public func run(on listener: TCPListener) async {
+        let (accepted, continuation) = AsyncStream<SocketChannel>.makeStream()
+        let alreadyDown = state.withLock { s -> Bool in
+            if s.shuttingDown { return true }
+            s.accepting = continuation
+            s.listeners.append(listener)
+            return false
+        }
+        if alreadyDown {
+            listener.close()
+            return
+        }
+        let maxConnections = limits.maxConnections
+        listener.start { [self] channel in
+            let count = state.withLock { $0.connections.count }
+            if count >= maxConnections {
+                refuse(channel, RPCError(.resourceExhausted, "too many connections (limit \(maxConnections))"))
+            } else {
+                continuation.yield(channel)
+            }
+        }
+        await withDiscardingTaskGroup { group in
+            for await channel in accepted {
+                group.addTask { await self.serve(channel: channel) }
+            }
+        }
+    }
+
+    /// Serves one already-connected channel (the in-process transport uses this) until it closes.
+    public func serve(channel: any ByteChannel) async {
+        let (calls, continuation) = AsyncStream<IncomingCall>.makeStream()
+        let events = ServerConnectionEvents(calls: continuation)
+        let connection = FramedConnection(channel: channel, role: .server, limits: limits.connection, events: events)
+        let refused = state.withLock { s -> Bool in
+            if s.shuttingDown { return true }
+            s.connections[ObjectIdentifier(connection)] = connection
+            return false
+        }
+        connection.start()
+        if refused { connection.drain(message: "the server is shutting down") }
+        await withDiscardingTaskGroup { group in
+            for await call in calls {
+                group.addTask { await self.handle(call, on: connection) }
+            }
+        }
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.connections[ObjectIdentifier(connection)] = nil
+            guard s.shuttingDown && s.connections.isEmpty else { return [] }
+            let w = s.shutdownWaiters
+            s.shutdownWaiters = []
+            return w
+        }
+        for w in waiters { w.resume() }
+    }
+
+    private func refuse(_ channel: any ByteChannel, _ error: RPCError) {
+        let connection = FramedConnection(channel: channel, role: .server, limits: limits.connection, events: NoEvents())
+        connection.start()
+        connection.fail(error, goAway: error.code)
+    }
+
+    /// Stops accepting, tells every client to go away, lets in-flight calls finish for the
+    /// grace period, then cancels what is left. Returns when every connection has closed.
+    public func shutdown() async {
+        let (listeners, connections, accepting) = state.withLock { s in
+            s.shuttingDown = true
+            let a = s.accepting
+            s.accepting = nil
+            let l = s.listeners
+            s.listeners = []
+            return (l, Array(s.connections.values), a)
+        }
+        for l in listeners { l.close() }
+        accepting?.finish()
+        logger.info("shutting down", [("connections", "\(connections.count)")])
+        for c in connections { c.drain(message: "the server is shutting down") }
+        let grace = limits.shutdownGraceNanoseconds
+        let timer = connections.first?.channel.scheduler.schedule(afterNanoseconds: grace) { [self] in
+            let left = state.withLock { Array($0.connections.values) }
+            for c in left { c.cancelAll(RPCError(.unavailable, "the server shut down before the call finished")) }
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                if s.connections.isEmpty { return true }
+                s.shutdownWaiters.append(c)
+                return false
+            }
+            if done { c.resume() }
+        }
+        timer?.cancel()
+    }
+
+    /// Open connections, for metrics and tests.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    // MARK: one call
+
+    func handle(_ call: IncomingCall, on connection: FramedConnection) async {
+        let stream = call.stream
+        guard let entry = router.entry(for: call.method) else {
+            connection.finish(stream, status: RPCError(.unimplemented, "unknown method \(call.method)"), trailers: Metadata())
+            return
+        }
+        var deadline: UInt64?
+        if let timeout = call.timeoutNanoseconds {
+            deadline = MonotonicClock.nanoseconds() &+ timeout
+            connection.startDeadline(stream, afterNanoseconds: timeout)
+        }
+        let context = ServerContext(
+            method: entry.descriptor, metadata: call.metadata, peer: connection.peerDescription,
+            deadlineNanoseconds: deadline, logger: logger, connection: connection, stream: stream
+        )
+        withUnsafeCurrentTask { connection.attach($0, to: stream) }
+        var status: RPCError?
+        do {
+            try await runChain(context, index: 0, handler: entry.run)
+        } catch {
+            let (mapped, expected) = RPCError.from(error)
+            status = mapped
+            if !expected {
+                logger.error("handler failed", [("method", call.method), ("cause", String(describing: error))])
+            }
+        }
+        if let abandoned = connection.failure(of: stream) { status = abandoned }
+        let (final, trailers) = context.mutable.withLock { m in (m.finalMessage, m.trailers) }
+        if status == nil, let final {
+            if connection.finish(stream, status: nil, trailers: trailers, finalMessage: final) { return }
+            do {
+                try await connection.send(stream, message: final, endStream: false)
+            } catch {
+                status = RPCError.from(error).0
+            }
+        }
+        connection.finish(stream, status: status, trailers: trailers)
+    }
+
+    private func runChain(
+        _ context: ServerContext, index: Int, handler: @escaping @Sendable (ServerContext) async throws -> Void
+    ) async throws {
+        if index == interceptors.count {
+            try await handler(context)
+        } else {
+            try await interceptors[index].intercept(context) { next in
+                try await self.runChain(next, index: index + 1, handler: handler)
+            }
+        }
+    }
+}
+
+/// Hands a server connection's new calls to its task.
+final class ServerConnectionEvents: ConnectionEvents {
+    let calls: AsyncStream<IncomingCall>.Continuation
+    init(calls: AsyncStream<IncomingCall>.Continuation) { self.calls = calls }
+    func connectionReady(_ connection: FramedConnection) {}
+    func incomingCall(_ call: IncomingCall, on connection: FramedConnection) { calls.yield(call) }
+    func connectionClosed(_ connection: FramedConnection, reason: RPCError?) { calls.finish() }
+}
+
+final class NoEvents: ConnectionEvents {
+    func connectionReady(_ connection: FramedConnection) {}
+    func incomingCall(_ call: IncomingCall, on connection: FramedConnection) {}
+    func connectionClosed(_ connection: FramedConnection, reason: RPCError?) {}
+}

@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AssayRPC
+import AssayTransport
+import AssayWire
+import Foundation
+
+// `make bench`: starts `assay serve` as its own process on 127.0.0.1 and measures it from
+// this one, so client and server each have a core. Prints medians over several rounds.
+
+func arg(_ name: String, _ fallback: String) -> String {
+    let a = CommandLine.arguments
+    if let i = a.firstIndex(of: "--\(name)"), i + 1 < a.count { return a[i + 1] }
+    return fallback
+}
+
+func say(_ s: String) {
+    var b = Array(s.utf8)
+    b.append(10)
+    _ = b.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+}
+
+func freePort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var a = sockaddr_in()
+    a.sin_family = sa_family_t(AF_INET)
+    a.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &a) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+            bind(fd, sp, len)
+            return getsockname(fd, sp, &len)
+        }
+    }
+    return UInt16(bigEndian: a.sin_port)
+}
+
+/// Spawns the server process; returns its pid.
+func spawnServer(_ path: String, port: UInt16, data: String) -> pid_t {
+    let argv = [path, "serve", "--addr", "127.0.0.1:\(port)", "--data", data, "--log-level", "warning"]
+    var cargs = argv.map { strdup($0) }
+    cargs.append(nil)
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, nil, nil, &cargs, environ)
+    for p in cargs { free(p) }
+    guard rc == 0 else {
+        say("cannot start \(path): \(String(cString: strerror(rc)))")
+        exit(1)
+    }
+    return pid
+}
+
+/// The peak resident set of a process, from /proc (VmHWM), in kB.
+func peakRSSKilobytes(_ pid: pid_t) -> Int {
+    guard let f = fopen("/proc/\(pid)/status", "r") else { return 0 }
+    defer { fclose(f) }
+    var line = [CChar](repeating: 0, count: 512)
+    while fgets(&line, 512, f) != nil {
+        let s = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if s.hasPrefix("VmHWM:") {
+            return Int(s.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+        }
+    }
+    return 0
+}
+
+/// The row of the ingest benchmark (issue 2): id, uri, metadata, 70-byte payload.
+func benchRow(_ i: Int) -> EchoRow {
+    func pad(_ v: Int, _ width: Int) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    return EchoRow(
+        id: "row-\(pad(i, 10))",
+        uri: "s3://bench-bucket/ingest/part-\(pad(i, 10)).parquet",
+        metadata: ["source": "bench", "shard": pad(i % 16, 2), "ct": "application/octet-stream"],
+        payload: (0..<70).map { UInt8(truncatingIfNeeded: i + $0) }
+    )
+}
+
+let serverPath = arg("server", ".build/release/assay")
+let rows = Int(arg("rows", "1000000"))!
+let batchSize = Int(arg("batch", "1000"))!
+let unaryCalls = Int(arg("unary-calls", "20000"))!
+let rounds = Int(arg("rounds", "5"))!
+
+let port = freePort()
+let data = "/tmp/assay-bench-\(getpid())"
+let pid = spawnServer(serverPath, port: port, data: data)
+defer { kill(pid, SIGTERM) }
+let address = SocketAddress(host: "127.0.0.1", port: port)
+
+var client: RPCClient?
+for _ in 0..<200 {
+    if let c = try? await RPCClient.connect(to: address) {
+        client = c
+        break
+    }
+    usleep(25_000)
+}
+guard let client else {
+    say("the server did not come up on \(address)")
+    exit(1)
+}
+
+say("assay bench: server pid \(pid) on \(address), \(rounds) rounds, medians reported")
+
+// Unary echo: one call outstanding, 64-byte payload.
+let payload = [UInt8](repeating: 0x5A, count: 64)
+for _ in 0..<2000 { _ = try await client.unary(EchoService.unary, EchoRequest(payload: payload)) }
+var p50s: [Double] = [], p99s: [Double] = [], rates: [Double] = []
+for _ in 0..<rounds {
+    var latencies = [UInt64]()
+    latencies.reserveCapacity(unaryCalls)
+    let start = MonotonicClock.nanoseconds()
+    for _ in 0..<unaryCalls {
+        let t0 = MonotonicClock.nanoseconds()
+        _ = try await client.unary(EchoService.unary, EchoRequest(payload: payload))
+        latencies.append(MonotonicClock.nanoseconds() - t0)
+    }
+    let total = Double(MonotonicClock.nanoseconds() - start) / 1e9
+    latencies.sort()
+    p50s.append(Double(latencies[latencies.count / 2]) / 1000)
+    p99s.append(Double(latencies[latencies.count * 99 / 100]) / 1000)
+    rates.append(Double(unaryCalls) / total)
+}
+say(String(format: "unary echo (64 B, 1 outstanding, %d calls x %d): p50 %.1f us  p99 %.1f us  %.0f calls/s",
+           unaryCalls, rounds, median(p50s), median(p99s), median(rates)))
+
+// Client streaming: rows batched into EchoRowBatch messages, decoded into Swift values on the server.
+let batches: [[UInt8]] = stride(from: 0, to: rows, by: batchSize).map { first in
+    EchoRowBatch(rows: (first..<min(first + batchSize, rows)).map(benchRow)).serializedBytes()
+}
+let wireBytes = batches.reduce(0) { $0 + $1.count }
+var preRates: [Double] = []
+var liveRates: [Double] = []
+for _ in 0..<max(3, rounds / 2) {
+    let t0 = MonotonicClock.nanoseconds()
+    let summary = try await client.clientStreaming(EchoService.ingest) { writer in
+        for b in batches { try await writer.write(serialized: b) }
+    }
+    let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
+    precondition(summary.rows == UInt64(rows), "server saw \(summary.rows) rows")
+    preRates.append(Double(rows) / seconds)
+
+    let t1 = MonotonicClock.nanoseconds()
+    let live = try await client.clientStreaming(EchoService.ingest) { writer in
+        var first = 0
+        while first < rows {
+            try await writer.write(EchoRowBatch(rows: (first..<min(first + batchSize, rows)).map(benchRow)))
+            first += batchSize
+        }
+    }
+    precondition(live.rows == UInt64(rows))
+    liveRates.append(Double(rows) / (Double(MonotonicClock.nanoseconds() - t1) / 1e9))
+}
+say(String(format: "client streaming (%d rows, %d per batch, %.0f MB on the wire): %.0f rows/s decoded on the server (client sends pre-encoded batches)",
+           rows, batchSize, Double(wireBytes) / 1e6, median(preRates)))
+say(String(format: "client streaming, client encoding as it sends: %.0f rows/s", median(liveRates)))
+say("server peak RSS: \(peakRSSKilobytes(pid) / 1024) MB")
+client.close()

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AssayRPC
+
+/// `assay`: the server (`assay serve`) and the client subcommands.
+@main
+struct AssayMain {
+    static let usage = """
+        usage: assay <command> [options]
+
+        server:
+          serve      [--addr HOST:PORT] [--data DIR] [--max-connections N] [--log-level debug|info|warning|error]
+                     listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)
+
+        client (all take --addr, default $ASSAY_ADDR or 127.0.0.1:7400, and --json):
+          health     [--service NAME]   the serving status; exit status 0 only when SERVING
+          services                      the services and methods the server offers
+          stats                         per-method call counts and latency
+          ping                          one protocol round trip
+        """
+
+    static func main() async {
+        var words = Array(CommandLine.arguments.dropFirst())
+        guard let command = words.first else {
+            printError(usage)
+            exit(2)
+        }
+        words.removeFirst()
+        do {
+            var args = try Arguments(words)
+            if args.flag("help") || command == "help" || command == "--help" {
+                printOut(usage)
+                exit(0)
+            }
+            let status: Int32
+            switch command {
+            case "serve": status = try await ServeCommand.run(&args)
+            case "health": status = try await ClientCommands.health(&args)
+            case "services": status = try await ClientCommands.services(&args)
+            case "stats": status = try await ClientCommands.stats(&args)
+            case "ping": status = try await ClientCommands.ping(&args)
+            default: throw UsageError("unknown command \(command)")
+            }
+            exit(status)
+        } catch let error as UsageError {
+            printError("assay: \(error)\n\n\(usage)")
+            exit(2)
+        } catch let error as RPCError {
+            printError("assay: \(error)")
+            exit(1)
+        } catch {
+            printError("assay: \(error)")
+            exit(1)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AssayRPC
+import AssayTransport
+import AssayWire
+import Dispatch
+
+/// `assay serve`: the server, with its defaults, until SIGINT or SIGTERM.
+enum ServeCommand {
+    static let defaultAddress = "127.0.0.1:7400"
+
+    static func run(_ args: inout Arguments) async throws -> Int32 {
+        let addressText = args.option("addr") ?? environment("ASSAY_ADDR") ?? defaultAddress
+        let dataDirectory = args.option("data") ?? environment("ASSAY_DATA") ?? "./assay-data"
+        var limits = ServerLimits()
+        if let text = args.option("max-connections") {
+            guard let n = Int(text), n > 0 else { throw UsageError("--max-connections needs a positive number") }
+            limits.maxConnections = n
+        }
+        let levelText = args.option("log-level") ?? environment("ASSAY_LOG_LEVEL") ?? "info"
+        guard let level = ["debug": Logger.Level.debug, "info": .info, "warning": .warning, "error": .error][levelText] else {
+            throw UsageError("--log-level must be debug, info, warning or error")
+        }
+        try args.checkAllUsed()
+        guard let address = SocketAddress(parsing: addressText) else {
+            throw UsageError("cannot read the address \(addressText); write HOST:PORT")
+        }
+        guard mkdir(dataDirectory, 0o700) == 0 || errno == EEXIST else {
+            printError("assay: cannot create the data folder \(dataDirectory): \(String(cString: strerror(errno)))")
+            return 1
+        }
+
+        let logger = Logger(label: "assay", level: level)
+        let metrics = MethodMetrics()
+        let health = HealthProvider()
+        var router = Router()
+        router.register(health)
+        router.register(EchoProvider())
+        let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
+        router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
+        let server = RPCServer(
+            router: router,
+            interceptors: [metrics, LoggingInterceptor(logger: logger)],
+            limits: limits,
+            logger: logger
+        )
+
+        let loop = try EventLoop(name: "assay-io")
+        let listener: TCPListener
+        do {
+            listener = try TCPListener(bindingTo: address, loop: loop)
+        } catch {
+            printError("assay: cannot listen on \(address): \(error)")
+            return 1
+        }
+        logger.info("serving", [("addr", listener.localAddress.description), ("data", dataDirectory)])
+
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
+            logger.info("signal received, shutting down gracefully", [("signal", "\(signal)")])
+            health.shutDown()
+            Task { await server.shutdown() }
+        }
+        await server.run(on: listener)
+        signals.cancel()
+        loop.shutdownGracefully()
+        logger.info("stopped")
+        return 0
+    }
+}
+
+/// Turns SIGINT/SIGTERM into a callback (once), through Dispatch signal sources.
+final class SignalWatcher: @unchecked Sendable {
+    // @unchecked: `sources` is set once in init and only cancelled afterwards; Dispatch sources are thread-safe.
+    private let sources: [any DispatchSourceSignal]
+
+    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
+        let queue = DispatchQueue(label: "assay.signals")
+        nonisolated(unsafe) var fired = false
+        sources = signals.map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler {
+                if fired {
+                    // A second signal: stop now.
+                    exit(130)
+                }
+                fired = true
+                handler(sig)
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { for s in sources { s.cancel() } }
+}
