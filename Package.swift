@@ -34,6 +34,11 @@ let package = Package(
         .target(name: "AssayTransport", dependencies: ["CAssaySystem"], swiftSettings: swiftSettings),
         // Calls, streams, flow control, router, interceptors, server and client.
         .target(name: "AssayRPC", dependencies: ["AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
+        // Domain values and rules: no I/O, no C types.
+        .target(name: "AssayCore", swiftSettings: swiftSettings),
+        // Storage protocols and the SQLite backend.
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "AssayStorage", dependencies: ["AssayCore", "CSQLite3"], swiftSettings: swiftSettings),
         .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         // `make bench`: measures a server process from a client process.
@@ -41,6 +46,8 @@ let package = Package(
         // Reads protoc-c's descriptor set and writes the Swift side of every message.
         .executableTarget(name: "assay-protogen", swiftSettings: swiftSettings),
         .testTarget(name: "AssayWireTests", dependencies: ["AssayWire", "AssayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,118 @@
+public import AssayCore
+
+/// Why a storage call failed. Services map these to statuses; SQL never leaves the backend.
+public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// No such object in the caller's organisation (objects of other organisations are
+    /// reported exactly like missing ones, so their existence does not leak).
+    case notFound(String)
+    /// A unique name or key is taken.
+    case alreadyExists(String)
+    /// The request breaks a rule the store checks (a dataset that is not empty, …).
+    case failedPrecondition(String)
+    /// The database is busy beyond the busy timeout, or shut down.
+    case unavailable(String)
+    /// Anything else; the message is for logs, not for clients.
+    case `internal`(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let m): "not found: \(m)"
+        case .alreadyExists(let m): "already exists: \(m)"
+        case .failedPrecondition(let m): "failed precondition: \(m)"
+        case .unavailable(let m): "unavailable: \(m)"
+        case .internal(let m): "internal: \(m)"
+        }
+    }
+}
+
+/// A row as a client sends it for ingest: no id yet, no timestamps.
+public struct NewDataRow: Hashable, Sendable {
+    public var globalKey: String
+    public var mediaType: MediaType
+    public var uri: String
+    public var content: [UInt8]
+    public var text: String
+    public var metadata: [String: String]
+    public var attachments: [Attachment]
+
+    public init(globalKey: String, mediaType: MediaType, uri: String = "", content: [UInt8] = [], text: String = "", metadata: [String: String] = [:], attachments: [Attachment] = []) {
+        self.globalKey = globalKey
+        self.mediaType = mediaType
+        self.uri = uri
+        self.content = content
+        self.text = text
+        self.metadata = metadata
+        self.attachments = attachments
+    }
+}
+
+/// What an upsert did to one row.
+public struct UpsertOutcome: Hashable, Sendable {
+    public var id: ObjectID
+    public var created: Bool
+    public init(id: ObjectID, created: Bool) {
+        self.id = id
+        self.created = created
+    }
+}
+
+/// One page of a listing; `nextCursor` is nil on the last page.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var nextCursor: String?
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+/// Organisations and their API keys.
+public protocol OrganizationStore: Sendable {
+    func createOrganization(name: String) async throws(StorageError) -> Organization
+    func organization(_ id: ObjectID) async throws(StorageError) -> Organization
+    /// Stores a key record (the caller hashed the key).
+    func insertKey(_ key: APIKey) async throws(StorageError)
+    /// The key with this SHA-256 hash, revoked or not; nil when none.
+    func key(hash: [UInt8]) async throws(StorageError) -> APIKey?
+    func keys(organization: ObjectID) async throws(StorageError) -> [APIKey]
+    /// Marks a key revoked; NOT_FOUND when the organisation has no such key.
+    func revokeKey(organization: ObjectID, id: ObjectID, at: Timestamp) async throws(StorageError)
+    /// True when no organisation exists yet (first start).
+    func isEmpty() async throws(StorageError) -> Bool
+}
+
+/// Datasets, data rows, ontologies and labels, always scoped to one organisation.
+public protocol CatalogStore: Sendable {
+    func createDataset(organization: ObjectID, name: String, description: String) async throws(StorageError) -> Dataset
+    func dataset(organization: ObjectID, id: ObjectID) async throws(StorageError) -> Dataset
+    func datasets(organization: ObjectID) async throws(StorageError) -> [Dataset]
+    /// Deletes a dataset with its rows and their labels.
+    func deleteDataset(organization: ObjectID, id: ObjectID) async throws(StorageError)
+
+    /// Inserts or updates rows by global key, all in one transaction: when it returns, every
+    /// row is durable; when it throws, none was written. A global key already used by another
+    /// dataset of the organisation is `alreadyExists`, naming the key.
+    func upsertRows(organization: ObjectID, dataset: ObjectID, rows: [NewDataRow]) async throws(StorageError) -> [UpsertOutcome]
+    func row(organization: ObjectID, id: ObjectID) async throws(StorageError) -> DataRow
+    func row(organization: ObjectID, globalKey: String) async throws(StorageError) -> DataRow
+    /// Rows of a dataset in a stable order, those whose metadata has every key/value of
+    /// `metadataFilter`, after `cursor`.
+    func rows(organization: ObjectID, dataset: ObjectID, metadataFilter: [String: String], after cursor: String?, limit: Int) async throws(StorageError) -> Page<DataRow>
+    /// Deletes rows (and their labels); returns how many existed.
+    func deleteRows(organization: ObjectID, ids: [ObjectID]) async throws(StorageError) -> Int
+
+    func createOntology(organization: ObjectID, name: String, features: [Feature]) async throws(StorageError) -> Ontology
+    func ontology(organization: ObjectID, id: ObjectID) async throws(StorageError) -> Ontology
+    func ontologies(organization: ObjectID) async throws(StorageError) -> [Ontology]
+
+    /// Stores labels (already validated) in one transaction.
+    func insertLabels(organization: ObjectID, labels: [Label]) async throws(StorageError)
+    /// The labels of these rows (ground truth and predictions), by row.
+    func labels(organization: ObjectID, rows: [ObjectID]) async throws(StorageError) -> [ObjectID: [Label]]
+}
+
+/// Everything the services need from storage; one value per backend.
+public protocol Storage: OrganizationStore, CatalogStore {
+    /// Finishes pending work and closes the database.
+    func close() async
+}
