@@ -36,7 +36,7 @@ struct BridgeGenerator {
                 out.switchBlock("switch message.pointee.\(oneof.cCase).rawValue") { out in
                     for field in oneof.fields {
                         out.line("case \(field.number):")
-                        let value = lift(field.type, "message.pointee.\(field.cMember)", field: field)
+                        let value = lift(field.type, "message.pointee.\(field.cAccess)", field: field)
                         out.indent { $0.line("self.\(oneof.swiftProperty) = .\(field.swiftName)(\(value))") }
                     }
                     out.line("default:")
@@ -47,7 +47,7 @@ struct BridgeGenerator {
     }
 
     private func writeLift(_ field: FieldModel, _ out: inout CodeWriter) {
-        let c = "message.pointee.\(field.cMember)"
+        let c = "message.pointee.\(field.cAccess)"
         let count = "message.pointee.n_\(field.cMember)"
         let target = "self.\(field.swiftName)"
         switch field.shape {
@@ -97,7 +97,8 @@ struct BridgeGenerator {
         case .scalar(.string): "try ProtobufCLift.string(\(c), field: \(field.fullName.quoted))"
         case .scalar(.bytes): "ProtobufCLift.bytes(\(c))"
         case .scalar: c
-        case .enumeration(let enumeration): "\(enumeration.swiftName)(rawValue: Int32(truncatingIfNeeded: \(c).rawValue))"
+        case .enumeration(let enumeration):
+            "\(enumeration.swiftName)(rawValue: Int32(truncatingIfNeeded: \(c).rawValue))"
         case .message(let message): "try ProtobufCLift.message(\(c), as: \(message.swiftName).self)"
         }
     }
@@ -120,7 +121,7 @@ struct BridgeGenerator {
                         out.line("case .\(field.swiftName)(let value)?:")
                         out.indent { out in
                             out.line("message.pointee.\(oneof.cCase) = .init(rawValue: \(field.number))")
-                            out.line("message.pointee.\(field.cMember) = \(lower(field.type, "value"))")
+                            out.line("message.pointee.\(field.cAccess) = \(lower(field.type, "value"))")
                         }
                     }
                     out.line("case nil:")
@@ -131,7 +132,7 @@ struct BridgeGenerator {
     }
 
     private func writeLower(_ field: FieldModel, _ out: inout CodeWriter) {
-        let c = "message.pointee.\(field.cMember)"
+        let c = "message.pointee.\(field.cAccess)"
         let count = "message.pointee.n_\(field.cMember)"
         let value = "self.\(field.swiftName)"
         switch field.shape {
@@ -166,7 +167,13 @@ struct BridgeGenerator {
             }
         case .map(let key, let mapValue, let entry):
             out.line("\(count) = \(value).count")
-            out.block("\(c) = arena.entries(\(value), \(entry.cPrefix)__init)") { out in
+            out.line("\(c) = arena.entries(")
+            out.indent { out in
+                out.line("\(value),")
+                out.line("\(entry.cPrefix)__init,")
+                out.line("orderedBy: { ProtobufCMapOrder.precedes($0.pointee.key, $1.pointee.key) }")
+            }
+            out.block(")") { out in
                 out.line("entry, key, value in")
                 out.line("entry.pointee.key = \(lower(key.type, "key"))")
                 out.line("entry.pointee.value = \(lower(mapValue.type, "value"))")

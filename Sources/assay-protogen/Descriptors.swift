@@ -78,13 +78,15 @@ struct MessageDescriptor {
 struct FieldDescriptor {
     /// FieldDescriptorProto.Type.
     enum Kind: Int {
-        case double = 1, float, int64, uint64, int32, fixed64, fixed32, bool, string, group, message, bytes
+        case double = 1
+        case float, int64, uint64, int32, fixed64, fixed32, bool, string, group, message, bytes
         case uint32, enumeration, sfixed32, sfixed64, sint32, sint64
     }
 
     /// FieldDescriptorProto.Label.
     enum Label: Int {
-        case optional = 1, required, repeated
+        case optional = 1
+        case required, repeated
     }
 
     var name = ""

@@ -24,8 +24,15 @@ struct EnumGenerator {
             }
             out.line()
             out.doc("Every value the .proto declares, in declaration order.")
-            let all = canonicalValues.map { "." + $0.swiftName }.joined(separator: ", ")
-            out.line("public static let allKnown: [\(name)] = [\(all)]")
+            let all = canonicalValues.map { "." + $0.swiftName }
+            let line = "public static let allKnown: [\(name)] = [\(all.joined(separator: ", "))]"
+            if line.count <= 100 {
+                out.line(line)
+            } else {
+                out.line("public static let allKnown: [\(name)] = [")
+                out.indent { out in all.forEach { out.line($0 + ",") } }
+                out.line("]")
+            }
             out.line()
             out.doc("The full proto name, `\(enumeration.fullName)`.")
             out.line("public static var protoEnumName: String { \(enumeration.fullName.quoted) }")
@@ -67,37 +74,54 @@ struct ServiceGenerator {
     var swiftName: String { service.name + "Service" }
 
     func write(_ out: inout CodeWriter) throws(GenerationError) {
-        out.doc("The service `\(fullName)`: its methods with their message types.")
-        var methodNames: [String] = []
-        var body = CodeWriter()
+        struct Method {
+            let swiftName: String
+            let declaration: String
+            let input: String
+            let output: String
+            let protoName: String
+            let kind: String
+        }
+        var methods: [Method] = []
         for method in service.methods {
-            let input = try schema.message(named: method.inputType).swiftName
-            let output = try schema.message(named: method.outputType).swiftName
-            let name = Naming.swiftIdentifier(
-                Naming.lowerCamel(method.name),
-                reserved: Naming.reservedServiceMembers
-            )
-            guard !methodNames.contains(name) else {
+            let name = Naming.swiftIdentifier(Naming.lowerCamel(method.name), reserved: Naming.reservedServiceMembers)
+            guard !methods.contains(where: { $0.swiftName == name }) else {
                 throw GenerationError("\(fullName): two methods would both be the Swift name \(name)")
             }
-            methodNames.append(name)
-            let kind = kindName(clientStreaming: method.clientStreaming, serverStreaming: method.serverStreaming)
             let stream = { (flag: Bool) in flag ? "stream " : "" }
-            body.doc(
-                "`rpc \(method.name)(\(stream(method.clientStreaming))\(method.inputType.dropFirst())) "
-                    + "returns (\(stream(method.serverStreaming))\(method.outputType.dropFirst()))`.")
-            body.line(
-                "public static let \(name) = MethodDescriptor<\(input), \(output)>("
-                    + "service: \(fullName.quoted), method: \(method.name.quoted), kind: .\(kind))")
-            body.line()
+            methods.append(
+                Method(
+                    swiftName: name,
+                    declaration: "rpc \(method.name)(\(stream(method.clientStreaming))\(method.inputType.dropFirst())) "
+                        + "returns (\(stream(method.serverStreaming))\(method.outputType.dropFirst()))",
+                    input: try schema.message(named: method.inputType).swiftName,
+                    output: try schema.message(named: method.outputType).swiftName,
+                    protoName: method.name,
+                    kind: kindName(clientStreaming: method.clientStreaming, serverStreaming: method.serverStreaming)
+                ))
         }
+        out.doc("The service `\(fullName)`: its methods with their message types.")
         out.block("public enum \(swiftName)") { out in
-            for line in body.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                out.line(String(line))
+            for method in methods {
+                out.doc("`\(method.declaration)`.")
+                out.line("public static let \(method.swiftName) = MethodDescriptor<\(method.input), \(method.output)>(")
+                out.indent { out in
+                    out.line("service: \(fullName.quoted),")
+                    out.line("method: \(method.protoName.quoted),")
+                    out.line("kind: .\(method.kind)")
+                }
+                out.line(")")
+                out.line()
             }
             out.doc("The service and its methods, for routers and reflection.")
-            let erased = methodNames.map { "\($0).erased" }.joined(separator: ", ")
-            out.line("public static let descriptor = ServiceDescriptor(name: \(fullName.quoted), methods: [\(erased)])")
+            out.line("public static let descriptor = ServiceDescriptor(")
+            out.indent { out in
+                out.line("name: \(fullName.quoted),")
+                out.line("methods: [")
+                out.indent { out in methods.forEach { out.line("\($0.swiftName).erased,") } }
+                out.line("]")
+            }
+            out.line(")")
         }
     }
 

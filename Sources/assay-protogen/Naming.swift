@@ -56,6 +56,12 @@ enum Naming {
         return cKeywords.contains(lower) ? lower + "_" : lower
     }
 
+    /// A C member name as Swift must write it after a dot: `self`, `init` and keywords in
+    /// backticks (an `int32 self = 1;` field is the C member `self`).
+    static func swiftMemberAccess(_ cMember: String) -> String {
+        swiftKeywords.contains(cMember) || unescapable.contains(cMember) ? "`\(cMember)`" : cMember
+    }
+
     /// The member that says which field of a oneof is set.
     static func cOneofCase(_ oneofName: String) -> String {
         cCamelToLower(oneofName) + "_case"

@@ -71,7 +71,7 @@ final class OneofModel {
             reserved: Naming.reservedMessageMembers
         )
         self.swiftType = "OneOf_" + Naming.cCamel(protoName)
-        self.cCase = Naming.cOneofCase(protoName)
+        self.cCase = Naming.swiftMemberAccess(Naming.cOneofCase(protoName))
     }
 }
 
@@ -112,6 +112,9 @@ final class FieldModel {
         self.cMember = Naming.cMember(descriptor.name)
         self.type = type
     }
+
+    /// The C member as Swift writes it after a dot.
+    var cAccess: String { Naming.swiftMemberAccess(cMember) }
 
     /// The message type of a message-typed field.
     var messageType: MessageModel? {

@@ -98,7 +98,9 @@ struct SchemaBuilder {
         swiftScope: String?
     ) throws(GenerationError) -> String {
         guard !Naming.reservedTypeNames.contains(name), !name.hasPrefix("OneOf_") else {
-            throw GenerationError("\(fullName): the Swift type \(name) would clash with a type of the runtime or the standard library; rename it")
+            throw GenerationError(
+                "\(fullName): the Swift type \(name) would clash with a type of the runtime or the standard library; rename it"
+            )
         }
         guard let swiftScope else {
             if let other = swiftTopLevelNames.updateValue(fullName, forKey: name) {
@@ -213,7 +215,8 @@ struct SchemaBuilder {
             for service in file.services {
                 let fullName = file.package + "." + service.name
                 if let other = names.updateValue(fullName, forKey: service.name + "Service") {
-                    throw GenerationError("\(fullName) and \(other) would both be the Swift enum \(service.name)Service")
+                    throw GenerationError(
+                        "\(fullName) and \(other) would both be the Swift enum \(service.name)Service")
                 }
                 for method in service.methods {
                     _ = try message(named: method.inputType)

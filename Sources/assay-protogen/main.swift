@@ -6,9 +6,9 @@
 // only on the descriptors, so regenerating and diffing shows a stale checked-in file.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 func fail(_ message: String) -> Never {

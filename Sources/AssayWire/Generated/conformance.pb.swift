@@ -832,19 +832,31 @@ extension AllTypes: ProtobufCBridge, ProtoJSONCodable {
         message.pointee.n_r_nested = self.rNested.count
         message.pointee.r_nested = arena.messages(self.rNested)
         message.pointee.n_m_string = self.mString.count
-        message.pointee.m_string = arena.entries(self.mString, assay__v1__all_types__mstring_entry__init) {
+        message.pointee.m_string = arena.entries(
+            self.mString,
+            assay__v1__all_types__mstring_entry__init,
+            orderedBy: { ProtobufCMapOrder.precedes($0.pointee.key, $1.pointee.key) }
+        ) {
             entry, key, value in
             entry.pointee.key = arena.string(key)
             entry.pointee.value = arena.string(value)
         }
         message.pointee.n_m_nested = self.mNested.count
-        message.pointee.m_nested = arena.entries(self.mNested, assay__v1__all_types__mnested_entry__init) {
+        message.pointee.m_nested = arena.entries(
+            self.mNested,
+            assay__v1__all_types__mnested_entry__init,
+            orderedBy: { ProtobufCMapOrder.precedes($0.pointee.key, $1.pointee.key) }
+        ) {
             entry, key, value in
             entry.pointee.key = key
             entry.pointee.value = arena.message(value)
         }
         message.pointee.n_m_color = self.mColor.count
-        message.pointee.m_color = arena.entries(self.mColor, assay__v1__all_types__mcolor_entry__init) {
+        message.pointee.m_color = arena.entries(
+            self.mColor,
+            assay__v1__all_types__mcolor_entry__init,
+            orderedBy: { ProtobufCMapOrder.precedes($0.pointee.key, $1.pointee.key) }
+        ) {
             entry, key, value in
             entry.pointee.key = arena.string(key)
             entry.pointee.value = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))

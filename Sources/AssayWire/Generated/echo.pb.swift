@@ -369,7 +369,7 @@ extension EchoRequest: ProtobufCBridge, ProtoJSONCodable {
         self.init()
         self.text = try ProtobufCLift.string(message.pointee.text, field: "assay.v1.EchoRequest.text")
         self.payload = ProtobufCLift.bytes(message.pointee.payload)
-        self.`repeat` = message.pointee.repeat
+        self.`repeat` = message.pointee.`repeat`
         self.delayMicros = message.pointee.delay_micros
     }
 
@@ -378,7 +378,7 @@ extension EchoRequest: ProtobufCBridge, ProtoJSONCodable {
             message.pointee.text = arena.string(self.text)
         }
         message.pointee.payload = arena.bytes(self.payload)
-        message.pointee.repeat = self.`repeat`
+        message.pointee.`repeat` = self.`repeat`
         message.pointee.delay_micros = self.delayMicros
     }
 }
@@ -445,7 +445,11 @@ extension EchoRow: ProtobufCBridge, ProtoJSONCodable {
             message.pointee.uri = arena.string(self.uri)
         }
         message.pointee.n_metadata = self.metadata.count
-        message.pointee.metadata = arena.entries(self.metadata, assay__v1__echo_row__metadata_entry__init) {
+        message.pointee.metadata = arena.entries(
+            self.metadata,
+            assay__v1__echo_row__metadata_entry__init,
+            orderedBy: { ProtobufCMapOrder.precedes($0.pointee.key, $1.pointee.key) }
+        ) {
             entry, key, value in
             entry.pointee.key = arena.string(key)
             entry.pointee.value = arena.string(value)
@@ -506,20 +510,49 @@ extension EchoIngestSummary: ProtobufCBridge, ProtoJSONCodable {
 /// The service `assay.v1.Echo`: its methods with their message types.
 public enum EchoService {
     /// `rpc Unary(assay.v1.EchoRequest) returns (assay.v1.EchoResponse)`.
-    public static let unary = MethodDescriptor<EchoRequest, EchoResponse>(service: "assay.v1.Echo", method: "Unary", kind: .unary)
+    public static let unary = MethodDescriptor<EchoRequest, EchoResponse>(
+        service: "assay.v1.Echo",
+        method: "Unary",
+        kind: .unary
+    )
 
     /// `rpc ServerStream(assay.v1.EchoRequest) returns (stream assay.v1.EchoResponse)`.
-    public static let serverStream = MethodDescriptor<EchoRequest, EchoResponse>(service: "assay.v1.Echo", method: "ServerStream", kind: .serverStreaming)
+    public static let serverStream = MethodDescriptor<EchoRequest, EchoResponse>(
+        service: "assay.v1.Echo",
+        method: "ServerStream",
+        kind: .serverStreaming
+    )
 
     /// `rpc ClientStream(stream assay.v1.EchoRequest) returns (assay.v1.EchoResponse)`.
-    public static let clientStream = MethodDescriptor<EchoRequest, EchoResponse>(service: "assay.v1.Echo", method: "ClientStream", kind: .clientStreaming)
+    public static let clientStream = MethodDescriptor<EchoRequest, EchoResponse>(
+        service: "assay.v1.Echo",
+        method: "ClientStream",
+        kind: .clientStreaming
+    )
 
     /// `rpc Bidirectional(stream assay.v1.EchoRequest) returns (stream assay.v1.EchoResponse)`.
-    public static let bidirectional = MethodDescriptor<EchoRequest, EchoResponse>(service: "assay.v1.Echo", method: "Bidirectional", kind: .bidirectional)
+    public static let bidirectional = MethodDescriptor<EchoRequest, EchoResponse>(
+        service: "assay.v1.Echo",
+        method: "Bidirectional",
+        kind: .bidirectional
+    )
 
     /// `rpc Ingest(stream assay.v1.EchoRowBatch) returns (assay.v1.EchoIngestSummary)`.
-    public static let ingest = MethodDescriptor<EchoRowBatch, EchoIngestSummary>(service: "assay.v1.Echo", method: "Ingest", kind: .clientStreaming)
+    public static let ingest = MethodDescriptor<EchoRowBatch, EchoIngestSummary>(
+        service: "assay.v1.Echo",
+        method: "Ingest",
+        kind: .clientStreaming
+    )
 
     /// The service and its methods, for routers and reflection.
-    public static let descriptor = ServiceDescriptor(name: "assay.v1.Echo", methods: [unary.erased, serverStream.erased, clientStream.erased, bidirectional.erased, ingest.erased])
+    public static let descriptor = ServiceDescriptor(
+        name: "assay.v1.Echo",
+        methods: [
+            unary.erased,
+            serverStream.erased,
+            clientStream.erased,
+            bidirectional.erased,
+            ingest.erased,
+        ]
+    )
 }

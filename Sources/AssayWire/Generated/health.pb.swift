@@ -207,11 +207,25 @@ extension HealthCheckResponse.ServingStatus: ProtoJSONCodable {}
 /// The service `assay.v1.Health`: its methods with their message types.
 public enum HealthService {
     /// `rpc Check(assay.v1.HealthCheckRequest) returns (assay.v1.HealthCheckResponse)`.
-    public static let check = MethodDescriptor<HealthCheckRequest, HealthCheckResponse>(service: "assay.v1.Health", method: "Check", kind: .unary)
+    public static let check = MethodDescriptor<HealthCheckRequest, HealthCheckResponse>(
+        service: "assay.v1.Health",
+        method: "Check",
+        kind: .unary
+    )
 
     /// `rpc Watch(assay.v1.HealthCheckRequest) returns (stream assay.v1.HealthCheckResponse)`.
-    public static let watch = MethodDescriptor<HealthCheckRequest, HealthCheckResponse>(service: "assay.v1.Health", method: "Watch", kind: .serverStreaming)
+    public static let watch = MethodDescriptor<HealthCheckRequest, HealthCheckResponse>(
+        service: "assay.v1.Health",
+        method: "Watch",
+        kind: .serverStreaming
+    )
 
     /// The service and its methods, for routers and reflection.
-    public static let descriptor = ServiceDescriptor(name: "assay.v1.Health", methods: [check.erased, watch.erased])
+    public static let descriptor = ServiceDescriptor(
+        name: "assay.v1.Health",
+        methods: [
+            check.erased,
+            watch.erased,
+        ]
+    )
 }

@@ -624,7 +624,11 @@ extension MethodStats: ProtobufCBridge, ProtoJSONCodable {
         }
         message.pointee.calls = self.calls
         message.pointee.n_codes = self.codes.count
-        message.pointee.codes = arena.entries(self.codes, assay__v1__method_stats__codes_entry__init) {
+        message.pointee.codes = arena.entries(
+            self.codes,
+            assay__v1__method_stats__codes_entry__init,
+            orderedBy: { ProtobufCMapOrder.precedes($0.pointee.key, $1.pointee.key) }
+        ) {
             entry, key, value in
             entry.pointee.key = arena.string(key)
             entry.pointee.value = value
@@ -661,11 +665,25 @@ extension MethodStatsResponse: ProtobufCBridge, ProtoJSONCodable {
 /// The service `assay.v1.Reflection`: its methods with their message types.
 public enum ReflectionService {
     /// `rpc ListServices(assay.v1.ListServicesRequest) returns (assay.v1.ListServicesResponse)`.
-    public static let listServices = MethodDescriptor<ListServicesRequest, ListServicesResponse>(service: "assay.v1.Reflection", method: "ListServices", kind: .unary)
+    public static let listServices = MethodDescriptor<ListServicesRequest, ListServicesResponse>(
+        service: "assay.v1.Reflection",
+        method: "ListServices",
+        kind: .unary
+    )
 
     /// `rpc MethodStats(assay.v1.MethodStatsRequest) returns (assay.v1.MethodStatsResponse)`.
-    public static let methodStats = MethodDescriptor<MethodStatsRequest, MethodStatsResponse>(service: "assay.v1.Reflection", method: "MethodStats", kind: .unary)
+    public static let methodStats = MethodDescriptor<MethodStatsRequest, MethodStatsResponse>(
+        service: "assay.v1.Reflection",
+        method: "MethodStats",
+        kind: .unary
+    )
 
     /// The service and its methods, for routers and reflection.
-    public static let descriptor = ServiceDescriptor(name: "assay.v1.Reflection", methods: [listServices.erased, methodStats.erased])
+    public static let descriptor = ServiceDescriptor(
+        name: "assay.v1.Reflection",
+        methods: [
+            listServices.erased,
+            methodStats.erased,
+        ]
+    )
 }

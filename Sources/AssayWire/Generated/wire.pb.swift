@@ -63,7 +63,25 @@ public struct StatusCode: ProtoEnum {
     public static let unauthenticated = StatusCode(rawValue: 16)
 
     /// Every value the .proto declares, in declaration order.
-    public static let allKnown: [StatusCode] = [.ok, .cancelled, .unknown, .invalidArgument, .deadlineExceeded, .notFound, .alreadyExists, .permissionDenied, .resourceExhausted, .failedPrecondition, .aborted, .outOfRange, .unimplemented, .`internal`, .unavailable, .dataLoss, .unauthenticated]
+    public static let allKnown: [StatusCode] = [
+        .ok,
+        .cancelled,
+        .unknown,
+        .invalidArgument,
+        .deadlineExceeded,
+        .notFound,
+        .alreadyExists,
+        .permissionDenied,
+        .resourceExhausted,
+        .failedPrecondition,
+        .aborted,
+        .outOfRange,
+        .unimplemented,
+        .`internal`,
+        .unavailable,
+        .dataLoss,
+        .unauthenticated,
+    ]
 
     /// The full proto name, `assay.v1.StatusCode`.
     public static var protoEnumName: String { "assay.v1.StatusCode" }

@@ -4,12 +4,17 @@
 /// its way in or out. Objects keep their members in order (and any duplicates), which makes
 /// output stable and lets readers reject a repeated key.
 public indirect enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// A number as its RFC 8259 literal text, for example `"-12"` or `"1.5e3"`.
     case number(String)
+    /// A string, unescaped.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object: its members in order.
     case object([JSONField])
 
     /// The members of an object in order, or nil for any other value.

@@ -67,7 +67,8 @@ public struct AnyMethodDescriptor: Sendable, Hashable {
     public let outputType: String
 
     /// A method described by names.
-    public init(service: String, method: String, path: String, kind: MethodKind, inputType: String, outputType: String) {
+    public init(service: String, method: String, path: String, kind: MethodKind, inputType: String, outputType: String)
+    {
         self.service = service
         self.method = method
         self.path = path

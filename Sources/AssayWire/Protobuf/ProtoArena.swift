@@ -1,9 +1,9 @@
 internal import CProtobufC
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #endif
 
 /// A bump allocator over malloc'd blocks, handed to protobuf-c as its `ProtobufCAllocator`.
@@ -21,33 +21,34 @@ final class ProtoArena: @unchecked Sendable {
     let allocator: UnsafeMutablePointer<ProtobufCAllocator>
     private let state: UnsafeMutablePointer<State>
 
-    /// The size of the first block, kept across `reset()` so small messages never touch malloc.
+    /// The size of the first block.
     static let firstBlockSize = 16 << 10
     /// Blocks double from the first up to this size; larger requests get a block of their own.
     static let maximumBlockSize = 1 << 20
+    /// How much of its block chain an arena keeps across `reset()`, so that decoding messages
+    /// of a steady size touches malloc only the first time (and glibc does not consolidate its
+    /// free lists after every large free).
+    static let retainedBytes = 1 << 20
 
     init() {
         state = .allocate(capacity: 1)
-        let first = malloc(Self.firstBlockSize)!
-        first.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
+        let first = State.makeBlock(size: Self.firstBlockSize)!
         state.initialize(
             to: State(
                 cursor: first + State.headerSize,
                 end: first + Self.firstBlockSize,
+                current: first,
                 first: first,
-                blocks: first,
+                large: nil,
                 used: 0,
                 limit: .max,
-                limitExceeded: false,
-                nextBlockSize: Self.firstBlockSize * 2
+                limitExceeded: false
             )
         )
         allocator = .allocate(capacity: 1)
         allocator.initialize(
             to: ProtobufCAllocator(
-                alloc: { data, size in
-                    data.unsafelyUnwrapped.assumingMemoryBound(to: State.self).pointee.allocate(size)
-                },
+                alloc: protoArenaAllocate,
                 // Nothing is freed one by one: the arena frees its blocks as a whole.
                 free: { _, _ in },
                 allocator_data: UnsafeMutableRawPointer(state)
@@ -56,7 +57,7 @@ final class ProtoArena: @unchecked Sendable {
     }
 
     deinit {
-        state.pointee.freeBlocks(keepingFirst: false)
+        state.pointee.release(keeping: 0)
         state.deinitialize(count: 1)
         state.deallocate()
         allocator.deinitialize(count: 1)
@@ -72,12 +73,9 @@ final class ProtoArena: @unchecked Sendable {
     /// Whether an allocation failed because of `limit`.
     var limitExceeded: Bool { state.pointee.limitExceeded }
 
-    /// Bytes handed out since the last reset.
-    var bytesUsed: Int { state.pointee.used }
-
-    /// Frees every block but the first, forgets every allocation and lifts the limit.
+    /// Forgets every allocation and lifts the limit; keeps up to `retainedBytes` of blocks.
     func reset() {
-        state.pointee.freeBlocks(keepingFirst: true)
+        state.pointee.release(keeping: Self.retainedBytes)
     }
 
     /// `byteCount` bytes aligned to 8, or nil past the limit.
@@ -104,18 +102,21 @@ final class ProtoArena: @unchecked Sendable {
 
     /// The arena's bookkeeping, in memory of its own so the C callback reaches it without
     /// touching a Swift reference count.
+    ///
+    /// Blocks form a chain, each starting with a header (the next block, the block's size);
+    /// `reset` rewinds to the first block and keeps the chain, up to a budget, for next time.
+    /// Large allocations get blocks of their own on a separate list, freed at every reset.
     struct State {
-        /// Each block starts with a pointer to the block allocated before it.
         static let headerSize = 16
 
         var cursor: UnsafeMutableRawPointer
         var end: UnsafeMutableRawPointer
-        var first: UnsafeMutableRawPointer
-        var blocks: UnsafeMutableRawPointer
+        var current: UnsafeMutableRawPointer
+        let first: UnsafeMutableRawPointer
+        var large: UnsafeMutableRawPointer?
         var used: Int
         var limit: Int
         var limitExceeded: Bool
-        var nextBlockSize: Int
 
         @inline(__always)
         mutating func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
@@ -135,46 +136,91 @@ final class ProtoArena: @unchecked Sendable {
 
         mutating func allocateSlow(_ size: Int) -> UnsafeMutableRawPointer? {
             if size > ProtoArena.maximumBlockSize / 4 {
-                // A block of its own, linked in behind the current one so the cursor stays.
-                guard let block = malloc(Self.headerSize + size) else { return nil }
-                block.storeBytes(of: blocks.load(as: UnsafeMutableRawPointer?.self), as: UnsafeMutableRawPointer?.self)
-                blocks.storeBytes(of: block, as: UnsafeMutableRawPointer?.self)
+                guard let block = Self.makeBlock(size: Self.headerSize + size) else { return nil }
+                Self.setNext(of: block, large)
+                large = block
                 return block + Self.headerSize
             }
-            let blockSize = nextBlockSize
-            guard let block = malloc(blockSize) else { return nil }
-            nextBlockSize = Swift.min(nextBlockSize * 2, ProtoArena.maximumBlockSize)
-            block.storeBytes(of: blocks, as: UnsafeMutableRawPointer?.self)
-            blocks = block
+            // The next block of the chain that fits (kept from an earlier use), or a new one.
+            while let next = Self.next(of: current) {
+                current = next
+                cursor = next + Self.headerSize
+                end = next + Self.size(of: next)
+                if end - cursor >= size {
+                    let pointer = cursor
+                    cursor += size
+                    return pointer
+                }
+            }
+            let blockSize = Swift.min(
+                Swift.max(Self.size(of: current) * 2, Self.headerSize + size),
+                ProtoArena.maximumBlockSize
+            )
+            guard let block = Self.makeBlock(size: blockSize) else { return nil }
+            Self.setNext(of: current, block)
+            current = block
             cursor = block + Self.headerSize + size
             end = block + blockSize
             return block + Self.headerSize
         }
 
-        mutating func freeBlocks(keepingFirst: Bool) {
-            var block: UnsafeMutableRawPointer? = blocks
-            while let current = block, current != first {
-                block = current.load(as: UnsafeMutableRawPointer?.self)
+        /// Rewinds to the first block, frees the large blocks and every block of the chain past
+        /// `budget` bytes (all of them, the first included, for a budget of 0).
+        mutating func release(keeping budget: Int) {
+            while let block = large {
+                large = Self.next(of: block)
+                free(block)
+            }
+            var kept = budget > 0 ? Self.size(of: first) : 0
+            var last = first
+            var block = Self.next(of: first)
+            while let current = block, kept + Self.size(of: current) <= budget {
+                kept += Self.size(of: current)
+                last = current
+                block = Self.next(of: current)
+            }
+            while let current = block {
+                block = Self.next(of: current)
                 free(current)
             }
-            // Blocks linked behind the first one (large allocations made while it was current).
-            var behind = first.load(as: UnsafeMutableRawPointer?.self)
-            while let current = behind {
-                behind = current.load(as: UnsafeMutableRawPointer?.self)
-                free(current)
-            }
-            if keepingFirst {
-                first.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
-                blocks = first
-                cursor = first + Self.headerSize
-                end = first + ProtoArena.firstBlockSize
-                used = 0
-                limit = .max
-                limitExceeded = false
-                nextBlockSize = ProtoArena.firstBlockSize * 2
-            } else {
+            Self.setNext(of: last, nil)
+            if budget == 0 {
                 free(first)
+                return
             }
+            current = first
+            cursor = first + Self.headerSize
+            end = first + Self.size(of: first)
+            used = 0
+            limit = .max
+            limitExceeded = false
+        }
+
+        static func makeBlock(size: Int) -> UnsafeMutableRawPointer? {
+            guard let block = malloc(size) else { return nil }
+            block.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
+            block.storeBytes(of: size, toByteOffset: 8, as: Int.self)
+            return block
+        }
+
+        static func next(of block: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+            block.load(as: UnsafeMutableRawPointer?.self)
+        }
+
+        static func setNext(of block: UnsafeMutableRawPointer, _ next: UnsafeMutableRawPointer?) {
+            block.storeBytes(of: next, as: UnsafeMutableRawPointer?.self)
+        }
+
+        static func size(of block: UnsafeMutableRawPointer) -> Int {
+            block.load(fromByteOffset: 8, as: Int.self)
         }
     }
+}
+
+/// protobuf-c's `alloc` callback: a bump allocation in the arena whose `State` is `data`.
+/// A C function of its own (rather than a closure) so the call needs no thunk: protobuf-c
+/// calls it for every string, array and submessage it unpacks.
+@c(assay_proto_arena_allocate)
+func protoArenaAllocate(_ data: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    data.unsafelyUnwrapped.assumingMemoryBound(to: ProtoArena.State.self).pointee.allocate(size)
 }

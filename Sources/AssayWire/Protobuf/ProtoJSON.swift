@@ -159,7 +159,7 @@ extension [UInt8]: ProtoJSONCodable {
 }
 
 /// A map key type: keys are JSON strings, and entries are written in key order so the same map
-/// always gives the same bytes and the same JSON.
+/// always gives the same JSON.
 protocol ProtoMapKey: Hashable {
     var protoJSONKey: String { get }
     static func fromProtoJSONKey(_ key: String, _ context: ProtoJSONContext) throws(ProtoDecodingError) -> Self
@@ -185,7 +185,8 @@ extension String: ProtoMapKey {
     static func fromProtoJSONKey(_ key: String, _ context: ProtoJSONContext) throws(ProtoDecodingError) -> String {
         key
     }
-    func protoMapOrder(before other: String) -> Bool { self < other }
+    /// UTF-8 byte order, as in the binary encoding.
+    func protoMapOrder(before other: String) -> Bool { utf8.lexicographicallyPrecedes(other.utf8) }
 }
 
 extension Bool: ProtoMapKey {

@@ -12,9 +12,10 @@ public protocol ProtoMessage: Sendable, Hashable {
 
     /// Decodes the binary protobuf form through protobuf-c.
     ///
-    /// Throws when the bytes are not a valid message, or when decoding would allocate more than
-    /// `memoryLimit` bytes: protobuf-c can amplify its input (an empty submessage costs two input
-    /// bytes but a whole C struct), so the limit bounds what a peer can make the server allocate.
+    /// Throws when the bytes are not a valid message, or when protobuf-c would allocate more than
+    /// `memoryLimit` bytes for it: protobuf-c can amplify its input (an empty submessage costs
+    /// two input bytes but a whole C struct), so the limit bounds what a peer can make the server
+    /// allocate. (The Swift values built afterwards are of the same order as the C structs.)
     init(serializedBytes: UnsafeRawBufferPointer, memoryLimit: Int) throws(ProtoDecodingError)
 
     /// Appends the binary encoding to `buffer` and returns the number of bytes appended.
@@ -30,12 +31,16 @@ public protocol ProtoMessage: Sendable, Hashable {
     init(jsonValue: JSONValue) throws(ProtoDecodingError)
 }
 
+// @inlinable so callers specialise these for their message type: generic code here would look
+// up Result<Self, …> metadata at run time on every call, which costs more than a small decode.
 extension ProtoMessage {
     /// The memory limit of the convenience decoders (64 MiB): large enough for any message Assay
     /// sends, small enough that a hostile message cannot take the process down.
+    @inlinable
     public static var defaultMemoryLimit: Int { 64 << 20 }
 
     /// Decodes the binary form with the default memory limit (64 MiB).
+    @inlinable
     public init(serializedBytes: [UInt8]) throws(ProtoDecodingError) {
         let result = serializedBytes.withUnsafeBytes { buffer in
             Result { () throws(ProtoDecodingError) in
@@ -46,6 +51,7 @@ extension ProtoMessage {
     }
 
     /// The binary encoding as a new array.
+    @inlinable
     public func serializedBytes() -> [UInt8] {
         var buffer: [UInt8] = []
         serialize(appendingTo: &buffer)
@@ -53,11 +59,13 @@ extension ProtoMessage {
     }
 
     /// The proto3 JSON mapping as text, compact or indented for people.
+    @inlinable
     public func jsonString(pretty: Bool = false) -> String {
         jsonValue().jsonString(pretty: pretty)
     }
 
     /// Parses JSON text (strictly, RFC 8259) and reads the proto3 JSON mapping.
+    @inlinable
     public init(jsonString: String) throws(ProtoDecodingError) {
         let value: JSONValue
         do {

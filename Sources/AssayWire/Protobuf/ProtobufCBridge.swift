@@ -1,5 +1,11 @@
 internal import CProtobufC
 
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Musl)
+    internal import Musl
+#endif
+
 /// What assay-protogen generates for every message so `ProtobufCCodec` can move it through
 /// protobuf-c: protoc-c's struct and descriptor, and field-by-field conversion both ways.
 ///
@@ -182,8 +188,10 @@ extension ProtoArena {
     func array<S, T>(_ values: [S], _ transform: (S) -> T) -> UnsafeMutablePointer<T>? {
         guard !values.isEmpty else { return nil }
         let copy = makeArray(T.self, count: values.count)
-        for (index, value) in values.enumerated() {
-            (copy + index).initialize(to: transform(value))
+        values.withUnsafeBufferPointer { source in
+            for index in source.indices {
+                (copy + index).initialize(to: transform(source[index]))
+            }
         }
         return copy
     }
@@ -202,28 +210,54 @@ extension ProtoArena {
     func messages<M: ProtobufCBridge>(_ messages: [M]) -> UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>? {
         guard !messages.isEmpty else { return nil }
         let pointers = makeArray(UnsafeMutablePointer<M.CMessage>?.self, count: messages.count)
-        for (index, element) in messages.enumerated() {
-            (pointers + index).initialize(to: message(element))
+        messages.withUnsafeBufferPointer { source in
+            for index in source.indices {
+                let copy = make(M.CMessage.self)
+                M.initialize(copy)
+                source[index].lower(into: copy, arena: self)
+                (pointers + index).initialize(to: copy)
+            }
         }
         return pointers
     }
 
-    /// A map field as protobuf-c wants it: an array of pointers to entry messages, in key
-    /// order so the same map always encodes to the same bytes; nil when empty.
+    /// A map field as protobuf-c wants it: an array of pointers to entry messages; nil when
+    /// empty. Entries are sorted by key (`precedes` compares two built entries, without
+    /// touching Swift values) so the same map always encodes to the same bytes.
     @inline(__always)
-    func entries<K: ProtoMapKey, V, E>(
+    func entries<K, V, E>(
         _ map: [K: V],
         _ initialize: (UnsafeMutablePointer<E>) -> Void,
+        orderedBy precedes: (UnsafeMutablePointer<E>, UnsafeMutablePointer<E>) -> Bool,
         _ fill: (UnsafeMutablePointer<E>, K, V) -> Void
     ) -> UnsafeMutablePointer<UnsafeMutablePointer<E>?>? {
         guard !map.isEmpty else { return nil }
         let pointers = makeArray(UnsafeMutablePointer<E>?.self, count: map.count)
-        for (index, element) in map.sorted(by: { $0.key.protoMapOrder(before: $1.key) }).enumerated() {
+        var index = 0
+        for (key, value) in map {
             let entry = make(E.self)
             initialize(entry)
-            fill(entry, element.key, element.value)
+            fill(entry, key, value)
             (pointers + index).initialize(to: entry)
+            index += 1
         }
+        var sorted = UnsafeMutableBufferPointer(start: pointers, count: index)
+        sorted.sort { precedes($0.unsafelyUnwrapped, $1.unsafelyUnwrapped) }
         return pointers
+    }
+}
+
+/// Orders map entries by key, the same way for every key type protobuf allows.
+enum ProtobufCMapOrder {
+    /// Byte order of NUL-terminated UTF-8 strings (what protoc's deterministic mode uses).
+    @inline(__always)
+    static func precedes(_ lhs: UnsafePointer<CChar>, _ rhs: UnsafePointer<CChar>) -> Bool {
+        strcmp(lhs, rhs) < 0
+    }
+
+    /// Numeric order for integer keys (bools are protobuf_c_boolean: 0 before 1).
+    @inline(__always)
+    static func precedes<T: BinaryInteger>(_ lhs: T, _ rhs: T) -> Bool {
+        lhs < rhs
     }
 }
