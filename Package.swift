@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         // Reads protoc-c's descriptor set and writes the Swift side of every message.
         .executableTarget(name: "assay-protogen", swiftSettings: swiftSettings),
-        .testTarget(name: "AssayWireTests", dependencies: ["AssayWire", "AssayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayWireTests", dependencies: ["AssayWire", "AssayTestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),

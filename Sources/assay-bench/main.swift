@@ -87,14 +87,17 @@ func benchRow(_ i: Int) -> EchoRow {
 
 let serverPath = arg("server", ".build/release/assay")
 let rows = Int(arg("rows", "1000000"))!
+let only = arg("only", "all")
 let batchSize = Int(arg("batch", "1000"))!
 let unaryCalls = Int(arg("unary-calls", "20000"))!
 let rounds = Int(arg("rounds", "5"))!
 
+func benchMain() async throws {
 let port = freePort()
 let data = "/tmp/assay-bench-\(getpid())"
 let pid = spawnServer(serverPath, port: port, data: data)
 defer { kill(pid, SIGTERM) }
+
 let address = SocketAddress(host: "127.0.0.1", port: port)
 
 var client: RPCClient?
@@ -111,6 +114,21 @@ guard let client else {
 }
 
 say("assay bench: server pid \(pid) on \(address), \(rounds) rounds, medians reported")
+
+// The transport's floor: PING round trips (no handler, no task on the server).
+var pings: [Double] = []
+for _ in 0..<2000 { try await client.ping() }
+for _ in 0..<rounds {
+    var samples = [UInt64]()
+    for _ in 0..<5000 {
+        let t0 = MonotonicClock.nanoseconds()
+        try await client.ping()
+        samples.append(MonotonicClock.nanoseconds() - t0)
+    }
+    samples.sort()
+    pings.append(Double(samples[samples.count / 2]) / 1000)
+}
+say(String(format: "ping round trip (transport floor): p50 %.1f us", median(pings)))
 
 // Unary echo: one call outstanding, 64-byte payload.
 let payload = [UInt8](repeating: 0x5A, count: 64)
@@ -166,3 +184,8 @@ say(String(format: "client streaming (%d rows, %d per batch, %.0f MB on the wire
 say(String(format: "client streaming, client encoding as it sends: %.0f rows/s", median(liveRates)))
 say("server peak RSS: \(peakRSSKilobytes(pid) / 1024) MB")
 client.close()
+}
+
+try await withTaskExecutorPreference(RPCClient.sharedLoop) {
+    try await benchMain()
+}

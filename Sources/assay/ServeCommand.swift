@@ -43,7 +43,8 @@ enum ServeCommand {
             router: router,
             interceptors: [metrics, LoggingInterceptor(logger: logger)],
             limits: limits,
-            logger: logger
+            logger: logger,
+            executor: PollingExecutor.shared
         )
 
         let loop = try EventLoop(name: "assay-io")

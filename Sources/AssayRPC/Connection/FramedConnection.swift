@@ -1,4 +1,4 @@
-public import AssayTransport
+import AssayTransport
 import AssayWire
 import Synchronization
 
@@ -382,11 +382,16 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         }
         failSendWaiter(stream, error, &wakeups)
         stream.task?.cancel()
-        if sendCancel && !stream.localEnded {
-            stream.localEnded = true
+        if sendCancel {
             if role == .server {
-                appendTrailers(&s, streamID: stream.id, status: error, metadata: Metadata())
-            } else {
+                if !stream.localEnded {
+                    stream.localEnded = true
+                    appendTrailers(&s, streamID: stream.id, status: error, metadata: Metadata())
+                }
+            } else if stream.status == nil && !stream.cancelSent {
+                // Even after END_STREAM the server may still be working: tell it to stop.
+                stream.cancelSent = true
+                stream.localEnded = true
                 appendFrame(&s, type: .cancel, flags: [], streamID: stream.id, body: ControlBodies.cancel(error))
             }
         }

@@ -23,6 +23,8 @@ final class StreamRecord: @unchecked Sendable {
     var pendingCredit = 0
     /// We sent our last frame (END_STREAM, TRAILERS, or CANCEL).
     var localEnded = false
+    /// Client side: a CANCEL went out for this stream.
+    var cancelSent = false
     /// Client side: what the TRAILERS said.
     var status: RPCError?
     var trailers = Metadata()

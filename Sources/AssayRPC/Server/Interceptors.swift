@@ -63,10 +63,13 @@ public struct LoggingInterceptor: ServerInterceptor {
         var failure: (any Error)?
         do { try await next(context) } catch { failure = error }
         let status = RPCError.status(of: failure, in: context)
-        let micros = (MonotonicClock.nanoseconds() - start) / 1000
-        logger.log(status == nil || status!.code != .internal ? level : .warning, "call", [
-            ("method", context.path), ("code", status?.code.name ?? "OK"), ("micros", "\(micros)"), ("peer", context.peer),
-        ])
+        let lineLevel = status?.code == .internal ? Logger.Level.warning : level
+        if lineLevel >= logger.level {
+            let micros = (MonotonicClock.nanoseconds() - start) / 1000
+            logger.log(lineLevel, "call", [
+                ("method", context.path), ("code", status?.code.name ?? "OK"), ("micros", "\(micros)"), ("peer", context.peer),
+            ])
+        }
         if let failure { throw failure }
     }
 }

@@ -1,5 +1,5 @@
 public import AssayTransport
-public import AssayWire
+import AssayWire
 import Synchronization
 
 /// Limits of a server as a whole, on top of each connection's.
@@ -22,6 +22,8 @@ public final class RPCServer: Sendable {
     public let interceptors: [any ServerInterceptor]
     public let limits: ServerLimits
     public let logger: Logger
+    /// Where handlers run (nil: Swift's global executor). Never an event loop.
+    public let executor: (any TaskExecutor)?
 
     struct State: ~Copyable {
         var connections: [ObjectIdentifier: FramedConnection] = [:]
@@ -33,7 +35,11 @@ public final class RPCServer: Sendable {
 
     private let state = Mutex(State())
 
-    public init(router: Router, interceptors: [any ServerInterceptor] = [], limits: ServerLimits = ServerLimits(), logger: Logger = Logger(label: "assay.rpc")) {
+    public init(
+        router: Router, interceptors: [any ServerInterceptor] = [], limits: ServerLimits = ServerLimits(),
+        logger: Logger = Logger(label: "assay.rpc"), executor: (any TaskExecutor)? = nil
+    ) {
+        self.executor = executor
         self.router = router
         self.interceptors = interceptors
         self.limits = limits
@@ -81,9 +87,11 @@ public final class RPCServer: Sendable {
         }
         connection.start()
         if refused { connection.drain(message: "the server is shutting down") }
-        await withDiscardingTaskGroup { group in
-            for await call in calls {
-                group.addTask { await self.handle(call, on: connection) }
+        await withTaskExecutorPreference(executor) {
+            await withDiscardingTaskGroup { group in
+                for await call in calls {
+                    group.addTask { await self.handle(call, on: connection) }
+                }
             }
         }
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
