@@ -18,6 +18,40 @@ public final class RawConnection: @unchecked Sendable {
     private var pending: [Frame] = []
     public private(set) var received: [UInt8] = []
 
+    /// Wraps a socket that is already connected.
+    public init(fd: Int32) {
+        self.fd = fd
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Listens on 127.0.0.1 (port 0) and hands the first connection to `accepted`, so a test
+    /// can play the server's part byte by byte.
+    public static func listen() throws -> (SocketAddress, () async -> RawConnection?) {
+        let ls = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &a) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+                Glibc.bind(ls, sp, len) == 0 && Glibc.listen(ls, 1) == 0 && getsockname(ls, sp, &len) == 0
+            }
+        }
+        guard ok else { throw SystemError(call: "bind/listen", errno: errno) }
+        let address = SocketAddress(host: "127.0.0.1", port: UInt16(bigEndian: a.sin_port))
+        let accept: () async -> RawConnection? = {
+            await withCheckedContinuation { c in
+                DispatchQueue(label: "raw-listener").async {
+                    let fd = Glibc.accept(ls, nil, nil)
+                    Glibc.close(ls)
+                    c.resume(returning: fd >= 0 ? RawConnection(fd: fd) : nil)
+                }
+            }
+        }
+        return (address, accept)
+    }
+
     public init(to address: SocketAddress) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var a = sockaddr_in()

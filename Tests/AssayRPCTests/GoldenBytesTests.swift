@@ -1,0 +1,103 @@
+import AssayRPC
+import AssayTestSupport
+import AssayTransport
+import AssayWire
+import Testing
+
+/// The exact bytes of one call of each kind, both directions. The hex was written from
+/// docs/protocol.md by an independent encoder (Tests/AssayRPCTests/golden.py), not by Assay.
+@Suite("Golden bytes")
+struct GoldenBytesTests {
+    static func bytes(_ hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = hex.startIndex
+        while i < hex.endIndex {
+            let j = hex.index(i, offsetBy: 2)
+            out.append(UInt8(hex[i..<j], radix: 16)!)
+            i = j
+        }
+        return out
+    }
+
+    /// Preface and SETTINGS with the default limits; both sides send the same.
+    static let handshake = bytes("4153534159000001000000110500000000000880808002108008188080402080808004")
+
+    struct Kind: Sendable, CustomTestStringConvertible {
+        let name: String
+        let client: [UInt8]
+        let server: [UInt8]
+        var testDescription: String { name }
+    }
+
+    static let kinds: [Kind] = [
+        Kind(name: "unary",
+             client: bytes("000000160100000000010a142f61737361792e76312e4563686f2f556e617279000000040001000000010a026869"),
+             server: bytes("000000040000000000010a02686900000000020000000001")),
+        Kind(name: "server streaming",
+             client: bytes("0000001d0100000000010a1b2f61737361792e76312e4563686f2f53657276657253747265616d000000060001000000010a0268691802"),
+             server: bytes("000000040000000000010a026869000000060000000000010a026869180100000000020000000001")),
+        Kind(name: "client streaming",
+             client: bytes("0000001d0100000000010a1b2f61737361792e76312e4563686f2f436c69656e7453747265616d000000030000000000010a0161000000030000000000010a016200000000000300000001"),
+             server: bytes("000000060000000000010a026162180200000000020000000001")),
+        Kind(name: "bidirectional",
+             client: bytes("0000001e0100000000010a1c2f61737361792e76312e4563686f2f4269646972656374696f6e616c000000030000000000010a017800000000000300000001"),
+             server: bytes("000000030000000000010a017800000000020000000001")),
+    ]
+
+    /// The server answers the golden client bytes with exactly the golden server bytes.
+    @Test(arguments: kinds)
+    func serverSide(kind: Kind) async throws {
+        let server = try TestServer.start()
+        let raw = try RawConnection(to: server.address)
+        raw.send(Self.handshake + kind.client)
+        let expected = Self.handshake + kind.server
+        let got = await raw.readRaw(expected.count)
+        #expect(got == expected)
+        await server.stop()
+    }
+
+    /// The Swift client sends exactly the golden client bytes, and reads the golden answer.
+    @Test(arguments: kinds)
+    func clientSide(kind: Kind) async throws {
+        let (address, accept) = try RawConnection.listen()
+        async let callResult: [EchoResponse] = {
+            let client = try await RPCClient.connect(to: address)
+            defer { client.close() }
+            switch kind.name {
+            case "unary":
+                return [try await client.unary(EchoService.unary, EchoRequest(text: "hi"))]
+            case "server streaming":
+                return try await client.serverStreaming(EchoService.serverStream, EchoRequest(text: "hi", repeat: 2)) { responses in
+                    var all: [EchoResponse] = []
+                    for try await r in responses { all.append(r) }
+                    return all
+                }
+            case "client streaming":
+                return [try await client.clientStreaming(EchoService.clientStream) { writer in
+                    try await writer.write(EchoRequest(text: "a"))
+                    try await writer.write(EchoRequest(text: "b"))
+                }]
+            default:
+                return try await client.bidirectional(EchoService.bidirectional) { writer, close, responses in
+                    try await writer.write(EchoRequest(text: "x"))
+                    close()
+                    var all: [EchoResponse] = []
+                    for try await r in responses { all.append(r) }
+                    return all
+                }
+            }
+        }()
+        let peer = try #require(await accept())
+        peer.send(Self.handshake)
+        let got = await peer.readRaw(Self.handshake.count + kind.client.count)
+        #expect(got == Self.handshake + kind.client)
+        peer.send(kind.server)
+        let responses = try await callResult
+        switch kind.name {
+        case "unary": #expect(responses == [EchoResponse(text: "hi")])
+        case "server streaming": #expect(responses == [EchoResponse(text: "hi"), EchoResponse(text: "hi", index: 1)])
+        case "client streaming": #expect(responses == [EchoResponse(text: "ab", index: 2)])
+        default: #expect(responses == [EchoResponse(text: "x")])
+        }
+    }
+}
