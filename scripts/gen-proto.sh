@@ -6,6 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root}
 protogen=${PROTOGEN:-$root/.build/release/assay-protogen}
+case $protogen in /*) ;; *) protogen=$root/$protogen ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

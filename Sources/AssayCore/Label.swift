@@ -62,6 +62,10 @@ public struct Point: Hashable, Sendable {
 public struct LabelError: Error, Hashable, Sendable, CustomStringConvertible {
     public var featureID: String
     public var reason: String
+    public init(featureID: String, reason: String) {
+        self.featureID = featureID
+        self.reason = reason
+    }
     public var description: String { "feature \(featureID): \(reason)" }
 }
 

@@ -82,6 +82,10 @@ public struct Feature: Hashable, Sendable {
 public struct OntologyError: Error, Hashable, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
     public var description: String { path.isEmpty ? reason : "feature \(path): \(reason)" }
 }
 

@@ -77,6 +77,9 @@ public final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// Closes the sending side (the peer reads end of stream).
+    public func closeWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
     /// Sends the preface and an empty SETTINGS frame (protocol defaults).
     public func handshake() {
         send(Preface().bytes + Frame(type: .settings, streamID: 0).encoded())

@@ -182,8 +182,84 @@ for _ in 0..<max(3, rounds / 2) {
 say(String(format: "client streaming (%d rows, %d per batch, %.0f MB on the wire): %.0f rows/s decoded on the server (client sends pre-encoded batches)",
            rows, batchSize, Double(wireBytes) / 1e6, median(preRates)))
 say(String(format: "client streaming, client encoding as it sends: %.0f rows/s", median(liveRates)))
-say("server peak RSS: \(peakRSSKilobytes(pid) / 1024) MB")
+say("server peak RSS after the echo benchmarks: \(peakRSSKilobytes(pid) / 1024) MB")
 client.close()
+kill(pid, SIGTERM)
+var status: Int32 = 0
+waitpid(pid, &status, 0)
+
+// Durable ingest over the wire: Catalog/Ingest into a fresh SQLite store per round, each
+// batch acknowledged only after its transaction committed.
+let durableRows = Int(arg("durable-rows", "1000000"))!
+let rssRows = Int(arg("rss-rows", "5000000"))!
+
+func catalogRow(_ i: Int) -> DataRow {
+    let r = benchRow(i)
+    return DataRow(globalKey: r.id, mediaType: .image, uri: r.uri, content: r.payload, metadata: r.metadata)
+}
+
+/// Starts a server on a fresh data folder, ingests `count` rows, returns (rows/s, peak RSS in MB).
+func durableIngest(_ count: Int) async throws -> (Double, Int) {
+    let port = freePort()
+    let data = "/tmp/assay-bench-durable-\(getpid())-\(port)"
+    let pid = spawnServer(serverPath, port: port, data: data)
+    defer {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        _ = system("rm -rf '\(data)'")
+    }
+    let address = SocketAddress(host: "127.0.0.1", port: port)
+    var key: String?
+    for _ in 0..<400 {
+        if let f = fopen(data + "/admin.key", "r") {
+            var line = [CChar](repeating: 0, count: 128)
+            fgets(&line, 128, f)
+            fclose(f)
+            key = String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let c = try? await RPCClient.connect(to: address) { c.close(); break }
+        }
+        usleep(25_000)
+    }
+    guard let key else { throw RPCError(.unavailable, "the server did not start") }
+    let client = try await RPCClient.connect(to: address, metadata: ["authorization": "Bearer \(key)"])
+    defer { client.close() }
+    let dataset = try await client.unary(CatalogService.createDataset, CreateDatasetRequest(name: "bench"))
+    let t0 = MonotonicClock.nanoseconds()
+    let stored = try await client.bidirectional(CatalogService.ingest) { writer, close, acks in
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                var n = 0
+                for try await ack in acks { n += Int(ack.created + ack.updated) }
+                return n
+            }
+            var first = 0
+            while first < count {
+                try await writer.write(IngestBatch(datasetId: first == 0 ? dataset.id : "", rows: (first..<min(first + batchSize, count)).map(catalogRow)))
+                first += batchSize
+            }
+            close()
+            return try await group.next()!
+        }
+    }
+    let seconds = Double(MonotonicClock.nanoseconds() - t0) / 1e9
+    precondition(stored == count, "stored \(stored) of \(count) rows")
+    return (Double(count) / seconds, peakRSSKilobytes(pid) / 1024)
+}
+
+var durableRates: [Double] = []
+var durableRSS: [Int] = []
+for _ in 0..<3 {
+    let (rate, rss) = try await durableIngest(durableRows)
+    durableRates.append(rate)
+    durableRSS.append(rss)
+}
+say(String(format: "durable ingest over the wire (%d rows into a fresh SQLite store, %d per batch, 3 rounds): %.0f rows/s, server peak RSS %d MB",
+           durableRows, batchSize, median(durableRates), durableRSS.max() ?? 0))
+if rssRows > 0 {
+    let (rate, rss) = try await durableIngest(rssRows)
+    say(String(format: "durable ingest of %d rows: %.0f rows/s, server peak RSS %d MB", rssRows, rate, rss))
+}
 }
 
 try await withTaskExecutorPreference(RPCClient.sharedLoop) {

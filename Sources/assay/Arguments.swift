@@ -11,7 +11,7 @@ struct Arguments {
     private var used: Set<String> = []
 
     /// Flags that never take a value.
-    static let switchNames: Set<String> = ["json", "help", "quiet"]
+    static let switchNames: Set<String> = ["json", "help", "quiet", "content"]
 
     init(_ words: [String]) throws(UsageError) {
         var i = 0

@@ -4,12 +4,26 @@ import AssayWire
 
 /// The client subcommands of issue 2: health, services, stats, ping.
 enum ClientCommands {
+    /// Connects to `--addr` with the API key from `--api-key`, `$ASSAY_API_KEY`, or the
+    /// server's `<data>/admin.key` when that file is readable here.
     static func connect(_ args: inout Arguments) async throws -> RPCClient {
         let text = args.option("addr") ?? environment("ASSAY_ADDR") ?? ServeCommand.defaultAddress
+        let explicitKey = args.option("api-key") ?? environment("ASSAY_API_KEY")
+        let data = args.option("data") ?? environment("ASSAY_DATA") ?? "./assay-data"
         guard let address = SocketAddress(parsing: text) else {
             throw UsageError("cannot read the address \(text); write HOST:PORT")
         }
-        return try await RPCClient.connect(to: address)
+        var metadata = Metadata()
+        if let key = explicitKey ?? readKeyFile(data + "/admin.key") {
+            metadata.add("authorization", "Bearer \(key)")
+        }
+        return try await RPCClient.connect(to: address, metadata: metadata)
+    }
+
+    static func readKeyFile(_ path: String) -> String? {
+        guard let text = try? readFile(path) else { return nil }
+        let key = String(decoding: text, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == " " }).first.map(String.init)
+        return key?.isEmpty == false ? key : nil
     }
 
     static func health(_ args: inout Arguments) async throws -> Int32 {

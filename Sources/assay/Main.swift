@@ -13,11 +13,18 @@ struct AssayMain {
           serve      [--addr HOST:PORT] [--data DIR] [--max-connections N] [--log-level debug|info|warning|error]
                      listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)
 
-        client (all take --addr, default $ASSAY_ADDR or 127.0.0.1:7400, and --json):
+        client (all take --addr, default $ASSAY_ADDR or 127.0.0.1:7400; --api-key, default
+        $ASSAY_API_KEY or the server's <data>/admin.key when local (--data, default ./assay-data); --json):
           health     [--service NAME]   the serving status; exit status 0 only when SERVING
           services                      the services and methods the server offers
           stats                         per-method call counts and latency
           ping                          one protocol round trip
+          dataset    create NAME [--description TEXT] | list
+          ingest     DATASET PATH [--batch N] [--quiet]   PATH: .jsonl, .csv or a folder (docs/catalog.md)
+          ontology   create FILE.json | list
+          labels     import DATASET ONTOLOGY FILE.jsonl
+          export     DATASET [--content]   rows and labels as NDJSON on standard output
+          keys       create NAME [--role admin|member|reviewer] | list | revoke KEY_ID
         """
 
     static func main() async {
@@ -40,6 +47,12 @@ struct AssayMain {
             case "services": status = try await ClientCommands.services(&args)
             case "stats": status = try await ClientCommands.stats(&args)
             case "ping": status = try await ClientCommands.ping(&args)
+            case "dataset": status = try await CatalogCommands.dataset(&args)
+            case "ingest": status = try await CatalogCommands.ingest(&args)
+            case "ontology": status = try await CatalogCommands.ontology(&args)
+            case "labels": status = try await CatalogCommands.labels(&args)
+            case "export": status = try await CatalogCommands.export(&args)
+            case "keys": status = try await CatalogCommands.keys(&args)
             default: throw UsageError("unknown command \(command)")
             }
             exit(status)

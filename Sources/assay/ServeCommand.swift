@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AssayAccess
+import AssayCore
 import AssayRPC
+import AssayServer
+import AssayStorage
 import AssayTransport
 import AssayWire
 import Dispatch
@@ -32,20 +36,19 @@ enum ServeCommand {
         }
 
         let logger = Logger(label: "assay", level: level)
-        let metrics = MethodMetrics()
-        let health = HealthProvider()
-        var router = Router()
-        router.register(health)
-        router.register(EchoProvider())
-        let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
-        router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
-        let server = RPCServer(
-            router: router,
-            interceptors: [metrics, LoggingInterceptor(logger: logger)],
-            limits: limits,
-            logger: logger,
-            executor: PollingExecutor.shared
-        )
+        let storage: SQLiteStorage
+        do {
+            storage = try await SQLiteStorage.open(path: dataDirectory + "/assay.sqlite")
+        } catch {
+            printError("assay: cannot open the database in \(dataDirectory): \(error)")
+            return 1
+        }
+        if let key = try await Bootstrap.ensureAdmin(store: storage, keyFile: dataDirectory + "/admin.key", now: ServerAssembly.now()) {
+            logger.info("first start: created the organisation 'default' and an admin key", [("key_file", dataDirectory + "/admin.key"), ("prefix", APIKeyGenerator.prefix(of: key))])
+        }
+        let assembly = ServerAssembly(storage: storage, limits: limits, logger: logger, executor: PollingExecutor.shared)
+        let server = assembly.server
+        let health = assembly.health
 
         let loop = try EventLoop(name: "assay-io")
         let listener: TCPListener
@@ -64,6 +67,7 @@ enum ServeCommand {
         }
         await server.run(on: listener)
         signals.cancel()
+        await storage.close()
         loop.shutdownGracefully()
         logger.info("stopped")
         return 0

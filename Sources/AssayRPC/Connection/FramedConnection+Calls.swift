@@ -273,11 +273,9 @@ extension FramedConnection {
 
     /// Records the handler's task so a CANCEL or the deadline can cancel it.
     func attach(_ task: UnsafeCurrentTask?, to stream: StreamRecord) {
-        let alreadyFailed = state.withLock { _ -> Bool in
-            stream.task = task
-            return stream.failure != nil
-        }
-        if alreadyFailed { task?.cancel() }
+        stream.attachTask(task)
+        // A CANCEL or a deadline that came before the task was attached still counts.
+        if state.withLock({ _ in stream.failure != nil }) { stream.cancelTask() }
     }
 
     /// Server: arms the call's deadline.
@@ -303,6 +301,7 @@ extension FramedConnection {
     /// caller sends it with `send` (which waits) and finishes afterwards.
     @discardableResult
     func finish(_ stream: StreamRecord, status: RPCError?, trailers: Metadata, finalMessage: [UInt8]? = nil) -> Bool {
+        stream.detachTask()
         let outcome = state.withLock { s -> Bool? in
             if let finalMessage, stream.failure == nil, !stream.localEnded, s.phase != .closed {
                 guard stream.sendWindow > 0 && s.connectionSendWindow > 0 else { return nil }
@@ -310,7 +309,6 @@ extension FramedConnection {
                 s.connectionSendWindow -= finalMessage.count
                 appendFrame(&s, type: .data, flags: [], streamID: stream.id, body: finalMessage)
             }
-            stream.task = nil
             stream.deadlineTimer?.cancel()
             if !stream.localEnded && s.phase != .closed {
                 stream.localEnded = true

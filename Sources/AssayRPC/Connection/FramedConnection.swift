@@ -381,7 +381,7 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             wakeups.receives.append((w, .failure(error)))
         }
         failSendWaiter(stream, error, &wakeups)
-        stream.task?.cancel()
+        wakeups.cancellations.append(stream)
         if sendCancel {
             if role == .server {
                 if !stream.localEnded {

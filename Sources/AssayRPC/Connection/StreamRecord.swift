@@ -1,3 +1,4 @@
+import Synchronization
 import AssayTransport
 /// The state of one call on a connection. Every field is guarded by the owning
 /// `FramedConnection`'s lock; call objects keep a reference so they can finish reading after
@@ -29,7 +30,24 @@ final class StreamRecord: @unchecked Sendable {
     var status: RPCError?
     var trailers = Metadata()
     /// Server side: the handler's task, while it runs, so a CANCEL or a deadline can cancel it.
-    var task: UnsafeCurrentTask?
+    /// Behind a lock of its own, never taken with the connection's: cancelling runs the task's
+    /// cancellation handlers, which take the connection's lock. The handler clears it (under
+    /// this lock) before it returns, so a task is only ever cancelled while it is alive.
+    private let task = Mutex<TaskHandle?>(nil)
+
+    /// An `UnsafeCurrentTask` that may cross threads: the attach/detach protocol above keeps
+    /// it from outliving its task.
+    struct TaskHandle: @unchecked Sendable {
+        let task: UnsafeCurrentTask
+    }
+
+    func attachTask(_ t: UnsafeCurrentTask?) {
+        let handle = t.map(TaskHandle.init)
+        task.withLock { $0 = handle }
+    }
+    func detachTask() { task.withLock { $0 = nil } }
+    /// Cancels the handler's task, if it still runs. Call without the connection's lock.
+    func cancelTask() { task.withLock { $0?.task.cancel() } }
     var deadlineTimer: ScheduledTimer?
     var deadlineExpired = false
 
@@ -62,11 +80,14 @@ struct Wakeups {
     var receives: [(CheckedContinuation<[UInt8]?, any Error>, Result<[UInt8]?, RPCError>)] = []
     var sends: [(CheckedContinuation<Void, any Error>, RPCError?)] = []
     var pings: [CheckedContinuation<Void, any Error>] = []
+    /// Streams whose handler task must be cancelled.
+    var cancellations: [StreamRecord] = []
     var pingFailures: [CheckedContinuation<Void, any Error>] = []
 
-    var isEmpty: Bool { receives.isEmpty && sends.isEmpty && pings.isEmpty && pingFailures.isEmpty }
+    var isEmpty: Bool { receives.isEmpty && sends.isEmpty && pings.isEmpty && pingFailures.isEmpty && cancellations.isEmpty }
 
     func run() {
+        for stream in cancellations { stream.cancelTask() }
         for (c, r) in receives {
             switch r {
             case .success(let m): c.resume(returning: m)

@@ -4,8 +4,10 @@
 public enum AssayContract {
     /// Every service, sorted by full name.
     public static let services: [ServiceDescriptor] = [
+        CatalogService.descriptor,
         EchoService.descriptor,
         HealthService.descriptor,
+        KeysService.descriptor,
         ReflectionService.descriptor,
     ]
 }

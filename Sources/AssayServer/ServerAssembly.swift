@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import AssayAccess
+public import AssayCatalog
+public import AssayCore
+public import AssayRPC
+public import AssayStorage
+import AssayWire
+
+/// Puts the services together over one storage backend: the router, the interceptors
+/// (metrics, logging, authentication) and the server. The executable chooses the backend and
+/// the transport; tests assemble the very same server in-process.
+public struct ServerAssembly: Sendable {
+    public let server: RPCServer
+    public let health: HealthProvider
+    public let metrics: MethodMetrics
+
+    /// Paths callable without an API key.
+    public static let unauthenticatedPaths: Set<String> = [HealthService.check.path, HealthService.watch.path]
+
+    public init(
+        storage: any Storage, limits: ServerLimits = ServerLimits(), logger: Logger,
+        executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now
+    ) {
+        let metrics = MethodMetrics()
+        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys"])
+        var router = Router()
+        router.register(health)
+        router.register(EchoProvider())
+        router.register(KeysProvider(store: storage, clock: clock))
+        router.register(CatalogProvider(store: storage, clock: clock))
+        let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
+        router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
+        server = RPCServer(
+            router: router,
+            interceptors: [
+                metrics,
+                LoggingInterceptor(logger: logger),
+                AuthenticationInterceptor(authenticator: KeyAuthenticator(store: storage), exempt: Self.unauthenticatedPaths),
+            ],
+            limits: limits,
+            logger: logger,
+            executor: executor
+        )
+        self.health = health
+        self.metrics = metrics
+    }
+
+    /// Microseconds since the epoch, from the real-time clock.
+    public static let now: @Sendable () -> Timestamp = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec / 1000)
+    }
+}
