@@ -40,7 +40,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "AssayStorage", dependencies: ["AssayCore", "CSQLite3"], swiftSettings: swiftSettings),
         // API keys, roles and the caller's identity.
-        .target(name: "AssayAccess", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire"], swiftSettings: swiftSettings),
+        .target(name: "AssayAccess", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         // The catalog service: datasets, rows, ontologies, labels.
         .target(name: "AssayCatalog", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The services assembled over a storage backend (used by the executable and the tests).

@@ -1,7 +1,8 @@
 public import AssayCore
+import AssayTransport
+import Synchronization
 public import AssayRPC
 public import AssayStorage
-
 /// The organisation and key behind a call, attached by `KeyAuthenticator`.
 public struct Caller: Principal, Hashable {
     public var organizationID: ObjectID
@@ -41,13 +42,25 @@ extension Role.Action {
 }
 
 /// Accepts the API keys stored (hashed) in the organisation store.
-public struct KeyAuthenticator: Authenticator {
+///
+/// Valid keys are remembered for `ttlNanoseconds` so that a call does not pay a database
+/// round trip; revoking a key through this server forgets it at once (`forget`), and another
+/// server sharing the database notices within the TTL.
+public final class KeyAuthenticator: Authenticator {
     let store: any OrganizationStore
+    let ttlNanoseconds: UInt64
+    let maxEntries = 10_000
+    private let cache = Mutex<[[UInt8]: (caller: Caller, expires: UInt64)]>([:])
 
-    public init(store: any OrganizationStore) { self.store = store }
+    public init(store: any OrganizationStore, ttlNanoseconds: UInt64 = 5_000_000_000) {
+        self.store = store
+        self.ttlNanoseconds = ttlNanoseconds
+    }
 
     public func authenticate(apiKey: String, context: ServerContext) async throws -> any Principal {
         let hash = SHA256.hash(Array(apiKey.utf8))
+        let now = MonotonicClock.nanoseconds()
+        if let hit = cache.withLock({ $0[hash] }), hit.expires > now { return hit.caller }
         let record: APIKey?
         do {
             record = try await store.key(hash: hash)
@@ -56,7 +69,19 @@ public struct KeyAuthenticator: Authenticator {
         }
         guard let record else { throw RPCError(.unauthenticated, "unknown API key") }
         guard record.revokedAt == nil else { throw RPCError(.unauthenticated, "this API key was revoked") }
-        return Caller(organizationID: record.organizationID, keyID: record.id, role: record.role)
+        let caller = Caller(organizationID: record.organizationID, keyID: record.id, role: record.role)
+        cache.withLock { c in
+            if c.count >= maxEntries { c.removeAll() }
+            c[hash] = (caller, now + ttlNanoseconds)
+        }
+        return caller
+    }
+
+    /// Forgets a key (it was revoked), so its next call is checked against the store.
+    public func forget(keyID: ObjectID) {
+        cache.withLock { c in
+            for (hash, entry) in c where entry.caller.keyID == keyID { c[hash] = nil }
+        }
     }
 }
 

@@ -8,9 +8,11 @@ import AssayWire
 public struct KeysProvider: RPCService {
     let store: any OrganizationStore
     let clock: @Sendable () -> Timestamp
+    let authenticator: KeyAuthenticator?
 
-    public init(store: any OrganizationStore, clock: @escaping @Sendable () -> Timestamp) {
+    public init(store: any OrganizationStore, authenticator: KeyAuthenticator?, clock: @escaping @Sendable () -> Timestamp) {
         self.store = store
+        self.authenticator = authenticator
         self.clock = clock
     }
 
@@ -57,7 +59,9 @@ public struct KeysProvider: RPCService {
         }
         router.unary(KeysService.revoke) { request, context in
             let caller = try context.caller(for: .manageKeys)
-            try await store.revokeKey(organization: caller.organizationID, id: ObjectID(rawValue: request.id), at: clock())
+            let id = ObjectID(rawValue: request.id)
+            try await store.revokeKey(organization: caller.organizationID, id: id, at: clock())
+            authenticator?.forget(keyID: id)
             return RevokeKeyResponse()
         }
         router.unary(KeysService.whoAmI) { _, context in

@@ -28,7 +28,8 @@ public struct ServerAssembly: Sendable {
         var router = Router()
         router.register(health)
         router.register(EchoProvider())
-        router.register(KeysProvider(store: storage, clock: clock))
+        let authenticator = KeyAuthenticator(store: storage)
+        router.register(KeysProvider(store: storage, authenticator: authenticator, clock: clock))
         router.register(CatalogProvider(store: storage, clock: clock))
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
@@ -37,7 +38,7 @@ public struct ServerAssembly: Sendable {
             interceptors: [
                 metrics,
                 LoggingInterceptor(logger: logger),
-                AuthenticationInterceptor(authenticator: KeyAuthenticator(store: storage), exempt: Self.unauthenticatedPaths),
+                AuthenticationInterceptor(authenticator: authenticator, exempt: Self.unauthenticatedPaths),
             ],
             limits: limits,
             logger: logger,

@@ -91,7 +91,8 @@ enum ProtobufCLift {
 
     /// A message that must have a value (a oneof member, a map value): NULL reads as the
     /// default message.
-    @inline(__always)
+    // Not always inlined: messages that contain each other would inline without end.
+    @inline(never)
     static func message<M: ProtobufCBridge>(
         _ message: UnsafePointer<M.CMessage>?,
         as _: M.Type = M.self
@@ -101,7 +102,8 @@ enum ProtobufCLift {
     }
 
     /// A repeated message field: an array of pointers to C structs.
-    @inline(__always)
+    // Not always inlined: messages that contain each other would inline without end.
+    @inline(never)
     static func messages<M: ProtobufCBridge>(
         _ count: Int,
         _ elements: UnsafePointer<UnsafeMutablePointer<M.CMessage>?>?,
@@ -122,7 +124,8 @@ enum ProtobufCLift {
 
     /// A map field: protobuf-c keeps it as a repeated entry message; a later key wins, as
     /// protobuf specifies.
-    @inline(__always)
+    // Not always inlined: messages that contain each other would inline without end.
+    @inline(never)
     static func map<E, K: Hashable, V>(
         _ count: Int,
         _ entries: UnsafePointer<UnsafeMutablePointer<E>?>?,
@@ -197,7 +200,8 @@ extension ProtoArena {
     }
 
     /// The C form of a message, built in this arena.
-    @inline(__always)
+    // Not always inlined: messages that contain each other would inline without end.
+    @inline(never)
     func message<M: ProtobufCBridge>(_ message: M) -> UnsafeMutablePointer<M.CMessage> {
         let copy = make(M.CMessage.self)
         M.initialize(copy)
@@ -206,7 +210,8 @@ extension ProtoArena {
     }
 
     /// A repeated message field as protobuf-c wants it: an array of pointers; nil when empty.
-    @inline(__always)
+    // Not always inlined: messages that contain each other would inline without end.
+    @inline(never)
     func messages<M: ProtobufCBridge>(_ messages: [M]) -> UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>? {
         guard !messages.isEmpty else { return nil }
         let pointers = makeArray(UnsafeMutablePointer<M.CMessage>?.self, count: messages.count)
@@ -224,7 +229,8 @@ extension ProtoArena {
     /// A map field as protobuf-c wants it: an array of pointers to entry messages; nil when
     /// empty. Entries are sorted by key (`precedes` compares two built entries, without
     /// touching Swift values) so the same map always encodes to the same bytes.
-    @inline(__always)
+    // Not always inlined: messages that contain each other would inline without end.
+    @inline(never)
     func entries<K, V, E>(
         _ map: [K: V],
         _ initialize: (UnsafeMutablePointer<E>) -> Void,
