@@ -176,6 +176,25 @@ struct StorageConformance: Sendable {
             let page = try await store.rows(
                 organization: org.id, dataset: ds.id, metadataFilter: [:], after: nil, limit: 10)
             #expect(page.items.count == 1)
+
+            // The same in a large batch: repeats near each other and far apart, new keys and
+            // the key ingested above.
+            var rows = (100..<200).map { Fixtures.row($0) }
+            for (i, source) in [(10, 3), (40, 3), (90, 20), (99, 1)] {
+                rows[i] = i == 99 ? Fixtures.row(source) : Fixtures.row(100 + source)
+                rows[i].uri = "s3://repeat/\(i)"
+            }
+            let big = try await store.upsertRows(organization: org.id, dataset: ds.id, rows: rows)
+            #expect(big.count == 100)
+            #expect(big[10].id == big[3].id && big[40].id == big[3].id && big[90].id == big[20].id)
+            #expect(big[3].created && !big[10].created && !big[40].created && !big[90].created)
+            #expect(big[99].id == outcomes[0].id && !big[99].created)
+            #expect(Set(big.map(\.id)).count == 97)
+            #expect(try await store.row(organization: org.id, id: big[3].id).uri == "s3://repeat/40")
+            #expect(try await store.row(organization: org.id, id: big[20].id).uri == "s3://repeat/90")
+            #expect(try await store.row(organization: org.id, globalKey: Fixtures.key(1)).uri == "s3://repeat/99")
+            // 96 new rows (100 minus three repeats and the old key) beside the first one.
+            #expect(try await store.dataset(organization: org.id, id: ds.id).rowCount == 97)
         }
     }
 
@@ -200,6 +219,16 @@ struct StorageConformance: Sendable {
             let row = try await store.row(organization: org.id, globalKey: Fixtures.key(5))
             #expect(row.id == owned[0].id && row.datasetID == a.id && row.uri == Fixtures.row(5).uri)
             #expect(try await store.dataset(organization: org.id, id: a.id).rowCount == 1)
+
+            // The same deep inside a large batch.
+            var large = (200..<300).map { Fixtures.row($0) }
+            large[37] = clash
+            await expectError(.alreadyExists("global key \(Fixtures.key(5)) belongs to another dataset")) {
+                try await store.upsertRows(organization: org.id, dataset: b.id, rows: large)
+            }
+            #expect(try await store.dataset(organization: org.id, id: b.id).rowCount == 0)
+            await expectError(.notFound) { try await store.row(organization: org.id, globalKey: Fixtures.key(200)) }
+            #expect(try await store.row(organization: org.id, globalKey: Fixtures.key(5)).uri == Fixtures.row(5).uri)
         }
     }
 
