@@ -1,9 +1,5 @@
 import AssayCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The rows of one upsert call, flattened into one byte buffer before they reach the writer.
 ///
 /// Ingest is bound by the single writer thread, so everything that can happen elsewhere
