@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// An OS thread that owns one `SQLiteConnection` and runs the work handed to it, in order.
 ///
@@ -75,7 +76,13 @@ final class ConnectionThread: Sendable {
         }
     }
 
-    private func main(open: () throws(StorageError) -> SQLiteConnection, started: (Result<Void, StorageError>) -> Void) {
+    /// Asks the thread to stop after the work already queued, without waiting for it.
+    func stopEventually() {
+        queue.push(.stop {}, closing: true)
+    }
+
+    private func main(open: () throws(StorageError) -> SQLiteConnection, started: (Result<Void, StorageError>) -> Void)
+    {
         let connection: SQLiteConnection
         do {
             connection = try open()
@@ -202,5 +209,10 @@ final class ReaderPool: Sendable {
     /// Stops every reader.
     func stop() async {
         for thread in threads { await thread.stop() }
+    }
+
+    /// Asks every reader to stop, without waiting.
+    func stopEventually() {
+        for thread in threads { thread.stopEventually() }
     }
 }

@@ -46,7 +46,9 @@ enum DomainJSON {
     /// A JSON path naming `key` (`$."key"`), or nil when the key holds a quote, a backslash or
     /// a control character, which SQLite's path syntax cannot express.
     static func metadataPath(forKey key: String) -> String? {
-        guard !key.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return nil }
+        guard !key.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            return nil
+        }
         return "$.\"\(key)\""
     }
 
@@ -89,7 +91,10 @@ enum DomainJSON {
             "id": .string(f.id), "name": .string(f.name), "kind": .string(f.kind.rawValue),
             "options": .array(
                 f.options.map { o in
-                    .object(["id": .string(o.id), "value": .string(o.value), "children": .array(o.children.map(json(feature:)))])
+                    .object([
+                        "id": .string(o.id), "value": .string(o.value),
+                        "children": .array(o.children.map(json(feature:))),
+                    ])
                 }),
             "children": .array(f.children.map(json(feature:))),
         ])
@@ -115,7 +120,8 @@ enum DomainJSON {
                 else { throw corrupt("features", "an option lacks a field") }
                 parsedOptions.append(FeatureOption(id: oid, value: value, children: try features(optionChildren)))
             }
-            result.append(Feature(id: id, name: name, kind: kind, options: parsedOptions, children: try features(children)))
+            result.append(
+                Feature(id: id, name: name, kind: kind, options: parsedOptions, children: try features(children)))
         }
         return result
     }
@@ -157,7 +163,9 @@ enum DomainJSON {
             throw corrupt("label value", "not a one-member object")
         }
         func numbers(_ j: JSON?, count: Int) throws(StorageError) -> [Double] {
-            guard let items = j?.array, items.count == count else { throw corrupt("label value", "\(kind) needs \(count) numbers") }
+            guard let items = j?.array, items.count == count else {
+                throw corrupt("label value", "\(kind) needs \(count) numbers")
+            }
             var result: [Double] = []
             for item in items {
                 guard let d = item.double else { throw corrupt("label value", "\(kind) holds a non-number") }
@@ -189,7 +197,9 @@ enum DomainJSON {
             }
             return .polygon(points: points)
         case "span":
-            guard let items = body.array, items.count == 2, let start = items[0].int, let end = items[1].int else { break }
+            guard let items = body.array, items.count == 2, let start = items[0].int, let end = items[1].int else {
+                break
+            }
             return .textSpan(start: start, end: end)
         case "text":
             guard let text = body.string else { break }
@@ -218,9 +228,13 @@ enum DomainJSON {
         return .object(o)
     }
 
-    static func children(from bytes: UnsafeRawBufferPointer, row: ObjectID, ontology: ObjectID) throws(StorageError) -> [Label] {
+    static func children(from bytes: UnsafeRawBufferPointer, row: ObjectID, ontology: ObjectID) throws(StorageError)
+        -> [Label]
+    {
         if bytes.count == 2 { return [] }
-        guard let items = try parse(bytes, "label children").array else { throw corrupt("label children", "not an array") }
+        guard let items = try parse(bytes, "label children").array else {
+            throw corrupt("label children", "not an array")
+        }
         return try labels(items, row: row, ontology: ontology)
     }
 
@@ -234,7 +248,8 @@ enum DomainJSON {
                 Label(
                     id: ObjectID(rawValue: id), dataRowID: row, ontologyID: ontology, featureID: feature,
                     value: try value(v), children: try labels(children, row: row, ontology: ontology),
-                    modelRunID: o["model_run"]?.string.map(ObjectID.init(rawValue:)), confidencePPM: o["confidence_ppm"]?.int,
+                    modelRunID: o["model_run"]?.string.map(ObjectID.init(rawValue:)),
+                    confidencePPM: o["confidence_ppm"]?.int,
                     createdAt: Timestamp(createdAt)))
         }
         return result

@@ -1,9 +1,5 @@
 import AssayCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The rows of one upsert call, flattened into one byte buffer before they reach the writer.
 ///
 /// Ingest is bound by the single writer thread, so everything that can happen elsewhere
@@ -86,7 +82,6 @@ struct RowBatch: Sendable {
                 metadata = excluded.metadata, attachments = excluded.attachments, updated_at = excluded.updated_at
             WHERE data_rows.seq >= ?11 AND data_rows.seq < ?12
             """)
-        defer { statement.reset() }
         // The same for every row: bound once, kept across rewinds.
         try statement.bind(2, integer: org)
         try statement.bind(10, integer: now)
@@ -96,7 +91,9 @@ struct RowBatch: Sendable {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(keys.count)
         try bytes.withUnsafeBytes { buffer in
-            Result { () throws(StorageError) in
+            // Unbinds the borrowed pointers before `buffer` goes away, whatever happens.
+            defer { statement.reset() }
+            return Result { () throws(StorageError) in
                 for i in 0..<keys.count {
                     let base = i * Self.fieldsPerRow
                     func field(_ k: Int) -> UnsafeRawBufferPointer {
@@ -121,7 +118,8 @@ struct RowBatch: Sendable {
                         nextRowid += 1
                     } else {
                         let existing = try connection.queryFirst(
-                            "SELECT seq FROM data_rows WHERE org = ? AND global_key = ?", [.integer(org), .text(keys[i])]
+                            "SELECT seq FROM data_rows WHERE org = ? AND global_key = ?",
+                            [.integer(org), .text(keys[i])]
                         ) { $0.int64(0) }
                         guard let existing else { throw .internal("updated row \(keys[i]) is missing") }
                         outcomes.append(Outcome(rowid: existing, created: false))

@@ -259,7 +259,8 @@ final class SQLiteStatement {
     /// Binds a copy of `value` (an empty array binds an empty blob, not NULL).
     func bind(_ index: Int32, blob value: [UInt8]) throws(StorageError) {
         let rc = value.withUnsafeBytes { bytes -> Int32 in
-            sqlite3_bind_blob(handle, index, bytes.baseAddress ?? emptyBytes, Int32(bytes.count), assay_sqlite_transient())
+            sqlite3_bind_blob(
+                handle, index, bytes.baseAddress ?? emptyBytes, Int32(bytes.count), assay_sqlite_transient())
         }
         try check(rc, index)
     }
@@ -291,7 +292,9 @@ final class SQLiteStatement {
     /// The column's bytes, valid until the next step or reset.
     func bytes(_ column: Int32) -> UnsafeRawBufferPointer {
         // column_blob before column_bytes, as sqlite documents, so no conversion intervenes.
-        guard let base = sqlite3_column_blob(handle, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        guard let base = sqlite3_column_blob(handle, column) else {
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
         return UnsafeRawBufferPointer(start: base, count: Int(sqlite3_column_bytes(handle, column)))
     }
 

@@ -1,18 +1,28 @@
 public import AssayCore
 
-/// Datasets, rows, ontologies and labels. Every query names the caller's organisation, so an
-/// object of another organisation is indistinguishable from a missing one.
+/// Datasets and their rows. Every query names the caller's organisation, so an object of
+/// another organisation is indistinguishable from a missing one.
 extension SQLiteStorage {
     // MARK: datasets
 
-    public func createDataset(organization: ObjectID, name: String, description: String) async throws(StorageError) -> Dataset {
-        let dataset = Dataset(id: .random("ds"), organizationID: organization, name: name, description: description, createdAt: Self.now())
+    /// Creates an empty dataset; `alreadyExists` when the organisation has one of that name.
+    public func createDataset(organization: ObjectID, name: String, description: String) async throws(StorageError)
+        -> Dataset
+    {
+        let dataset = Dataset(
+            id: .random("ds"), organizationID: organization, name: name, description: description, createdAt: Self.now()
+        )
         try await write { connection throws(StorageError) in
-            guard let org = try connection.organizationSeq(organization) else { throw .notFound("organization \(organization)") }
+            guard let org = try connection.organizationSeq(organization) else {
+                throw .notFound("organization \(organization)")
+            }
             do throws(StorageError) {
                 try connection.run(
                     "INSERT INTO datasets (id, org, name, description, created_at) VALUES (?, ?, ?, ?, ?)",
-                    [.text(dataset.id.rawValue), .integer(org), .text(name), .text(description), .integer(dataset.createdAt)])
+                    [
+                        .text(dataset.id.rawValue), .integer(org), .text(name), .text(description),
+                        .integer(dataset.createdAt),
+                    ])
             } catch .alreadyExists {
                 throw .alreadyExists("a dataset named \"\(name)\"")
             }
@@ -35,23 +45,28 @@ extension SQLiteStorage {
             description: s.text(3), createdAt: s.int64(4), rowCount: s.int(5))
     }
 
+    /// The dataset with its row count, kept exact by every write that adds or removes rows.
     public func dataset(organization: ObjectID, id: ObjectID) async throws(StorageError) -> Dataset {
         let found = try await read { connection throws(StorageError) in
             try connection.queryFirst(
-                Self.datasetColumns + " WHERE d.id = ? AND o.id = ?", [.text(id.rawValue), .text(organization.rawValue)],
+                Self.datasetColumns + " WHERE d.id = ? AND o.id = ?",
+                [.text(id.rawValue), .text(organization.rawValue)],
                 Self.decodeDataset)
         }
         guard let found else { throw .notFound("dataset \(id)") }
         return found
     }
 
+    /// The organisation's datasets, oldest first; empty for an unknown organisation.
     public func datasets(organization: ObjectID) async throws(StorageError) -> [Dataset] {
         try await read { connection throws(StorageError) in
             try connection.query(
-                Self.datasetColumns + " WHERE o.id = ? ORDER BY d.seq", [.text(organization.rawValue)], Self.decodeDataset)
+                Self.datasetColumns + " WHERE o.id = ? ORDER BY d.seq", [.text(organization.rawValue)],
+                Self.decodeDataset)
         }
     }
 
+    /// Deletes the dataset, its rows (one range of the table) and their labels in one transaction.
     public func deleteDataset(organization: ObjectID, id: ObjectID) async throws(StorageError) {
         try await write { connection throws(StorageError) in
             guard let dataset = try connection.datasetSeq(organization: organization, id: id) else {
@@ -60,14 +75,18 @@ extension SQLiteStorage {
             // Labels go with their rows (ON DELETE CASCADE).
             let range = Schema.rowRange(dataset: dataset)
             try connection.run(
-                "DELETE FROM data_rows WHERE seq >= ? AND seq < ?", [.integer(range.lowerBound), .integer(range.upperBound)])
+                "DELETE FROM data_rows WHERE seq >= ? AND seq < ?",
+                [.integer(range.lowerBound), .integer(range.upperBound)])
             try connection.run("DELETE FROM datasets WHERE seq = ?", [.integer(dataset)])
         }
     }
 
     // MARK: rows
 
-    public func upsertRows(organization: ObjectID, dataset: ObjectID, rows: [NewDataRow]) async throws(StorageError) -> [UpsertOutcome] {
+    /// Inserts or updates rows by global key in one transaction (see `RowBatch`).
+    public func upsertRows(organization: ObjectID, dataset: ObjectID, rows: [NewDataRow]) async throws(StorageError)
+        -> [UpsertOutcome]
+    {
         // Flattened here, on the caller's task, so the writer thread (the bottleneck of
         // ingest) only binds and steps; ids are computed here too, afterwards.
         let batch = RowBatch(rows)
@@ -85,14 +104,18 @@ extension SQLiteStorage {
         """
 
     private static func decodeRow(_ s: SQLiteStatement, ids: RowIDCipher) throws(StorageError) -> DataRow {
-        guard let mediaType = MediaType(rawValue: s.text(3)) else { throw .internal("stored row has unknown media type \(s.text(3))") }
+        guard let mediaType = MediaType(rawValue: s.text(3)) else {
+            throw .internal("stored row has unknown media type \(s.text(3))")
+        }
         return DataRow(
             id: ids.id(for: s.int64(0)), datasetID: ObjectID(rawValue: s.text(1)), globalKey: s.text(2),
             mediaType: mediaType, uri: s.text(4), content: s.blob(5), text: s.text(6),
-            metadata: try DomainJSON.metadata(from: s.bytes(7)), attachments: try DomainJSON.attachments(from: s.bytes(8)),
+            metadata: try DomainJSON.metadata(from: s.bytes(7)),
+            attachments: try DomainJSON.attachments(from: s.bytes(8)),
             createdAt: s.int64(9), updatedAt: s.int64(10))
     }
 
+    /// The row with this id; ids are decrypted to rowids, so a forged or foreign id costs no query.
     public func row(organization: ObjectID, id: ObjectID) async throws(StorageError) -> DataRow {
         let ids = rowIDs
         guard let rowid = ids.rowid(for: id) else { throw .notFound("data row \(id)") }
@@ -106,6 +129,7 @@ extension SQLiteStorage {
         return found
     }
 
+    /// The row with this global key, through the (organisation, global key) index.
     public func row(organization: ObjectID, globalKey: String) async throws(StorageError) -> DataRow {
         let ids = rowIDs
         let found = try await read { connection throws(StorageError) in
@@ -166,6 +190,8 @@ extension SQLiteStorage {
         return Page(items: Array(items.prefix(limit)), nextCursor: lastRowid.map(ids.cursor(after:)))
     }
 
+    /// Deletes the rows that exist in the organisation (their labels cascade) and returns how
+    /// many; unknown ids are skipped, not errors.
     public func deleteRows(organization: ObjectID, ids: [ObjectID]) async throws(StorageError) -> Int {
         let rowids = ids.compactMap(rowIDs.rowid(for:))
         return try await write { connection throws(StorageError) in
@@ -181,122 +207,10 @@ extension SQLiteStorage {
                 }
             }
             for (dataset, count) in removedPerDataset {
-                try connection.run("UPDATE datasets SET row_count = row_count - ? WHERE seq = ?", [.integer(count), .integer(dataset)])
+                try connection.run(
+                    "UPDATE datasets SET row_count = row_count - ? WHERE seq = ?", [.integer(count), .integer(dataset)])
             }
             return removed
-        }
-    }
-
-    // MARK: ontologies
-
-    public func createOntology(organization: ObjectID, name: String, features: [Feature]) async throws(StorageError) -> Ontology {
-        let ontology = Ontology(id: .random("ont"), organizationID: organization, name: name, features: features, createdAt: Self.now())
-        let json = DomainJSON.features(features)
-        try await write { connection throws(StorageError) in
-            guard let org = try connection.organizationSeq(organization) else { throw .notFound("organization \(organization)") }
-            try connection.run(
-                "INSERT INTO ontologies (id, org, name, features, created_at) VALUES (?, ?, ?, ?, ?)",
-                [.text(ontology.id.rawValue), .integer(org), .text(name), .text(json), .integer(ontology.createdAt)])
-        }
-        return ontology
-    }
-
-    private static let ontologyColumns = """
-        SELECT n.id, o.id, n.name, n.features, n.created_at
-        FROM ontologies n JOIN organizations o ON o.seq = n.org
-        """
-
-    private static func decodeOntology(_ s: SQLiteStatement) throws(StorageError) -> Ontology {
-        Ontology(
-            id: ObjectID(rawValue: s.text(0)), organizationID: ObjectID(rawValue: s.text(1)), name: s.text(2),
-            features: try DomainJSON.features(from: s.bytes(3)), createdAt: s.int64(4))
-    }
-
-    public func ontology(organization: ObjectID, id: ObjectID) async throws(StorageError) -> Ontology {
-        let found = try await read { connection throws(StorageError) in
-            try connection.queryFirst(
-                Self.ontologyColumns + " WHERE n.id = ? AND o.id = ?", [.text(id.rawValue), .text(organization.rawValue)],
-                Self.decodeOntology)
-        }
-        guard let found else { throw .notFound("ontology \(id)") }
-        return found
-    }
-
-    public func ontologies(organization: ObjectID) async throws(StorageError) -> [Ontology] {
-        try await read { connection throws(StorageError) in
-            try connection.query(
-                Self.ontologyColumns + " WHERE o.id = ? ORDER BY n.seq", [.text(organization.rawValue)], Self.decodeOntology)
-        }
-    }
-
-    // MARK: labels
-
-    /// A label whose `createdAt` is 0 is stamped with the time of the insert.
-    public func insertLabels(organization: ObjectID, labels: [Label]) async throws(StorageError) {
-        let now = Self.now()
-        let ids = rowIDs
-        try await write { connection throws(StorageError) in
-            guard let org = try connection.organizationSeq(organization) else { throw .notFound("organization \(organization)") }
-            var ontologies: [ObjectID: Int64] = [:]
-            for label in labels {
-                guard let row = ids.rowid(for: label.dataRowID),
-                    try connection.queryFirst(
-                        "SELECT 1 FROM data_rows WHERE seq = ? AND org = ?", [.integer(row), .integer(org)], { _ in true }) != nil
-                else { throw .notFound("data row \(label.dataRowID)") }
-                var ontology = ontologies[label.ontologyID]
-                if ontology == nil {
-                    ontology = try connection.queryFirst(
-                        "SELECT seq FROM ontologies WHERE id = ? AND org = ?", [.text(label.ontologyID.rawValue), .integer(org)]
-                    ) { $0.int64(0) }
-                    ontologies[label.ontologyID] = ontology
-                }
-                guard let ontology else { throw .notFound("ontology \(label.ontologyID)") }
-                do throws(StorageError) {
-                    try connection.run(
-                        """
-                        INSERT INTO labels (id, org, data_row, ontology, feature_id, value, children, model_run_id,
-                                            confidence_ppm, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                        [
-                            .text(label.id.rawValue), .integer(org), .integer(row), .integer(ontology), .text(label.featureID),
-                            .text(DomainJSON.value(label.value)), .text(DomainJSON.children(label.children)),
-                            .optionalText(label.modelRunID?.rawValue), .optionalInteger(label.confidencePPM.map(Int64.init)),
-                            .integer(label.createdAt == 0 ? now : label.createdAt),
-                        ])
-                } catch .alreadyExists {
-                    throw .alreadyExists("label \(label.id)")
-                }
-            }
-        }
-    }
-
-    /// Rows without labels (and rows of other organisations) have no entry.
-    public func labels(organization: ObjectID, rows: [ObjectID]) async throws(StorageError) -> [ObjectID: [Label]] {
-        let wanted = Set(rows).compactMap { row in rowIDs.rowid(for: row).map { (row, $0) } }
-        return try await read { connection throws(StorageError) in
-            guard let org = try connection.organizationSeq(organization) else { return [:] }
-            var result: [ObjectID: [Label]] = [:]
-            for (row, rowid) in wanted {
-                let labels = try connection.query(
-                    """
-                    SELECT l.id, n.id, l.feature_id, l.value, l.children, l.model_run_id, l.confidence_ppm, l.created_at
-                    FROM labels l JOIN ontologies n ON n.seq = l.ontology
-                    WHERE l.data_row = ? AND l.org = ?
-                    ORDER BY l.seq
-                    """, [.integer(rowid), .integer(org)]
-                ) { s throws(StorageError) in
-                    let ontology = ObjectID(rawValue: s.text(1))
-                    return Label(
-                        id: ObjectID(rawValue: s.text(0)), dataRowID: row, ontologyID: ontology, featureID: s.text(2),
-                        value: try DomainJSON.value(from: s.bytes(3)),
-                        children: try DomainJSON.children(from: s.bytes(4), row: row, ontology: ontology),
-                        modelRunID: s.optionalText(5).map(ObjectID.init(rawValue:)),
-                        confidencePPM: s.optionalInt64(6).map(Int.init), createdAt: s.int64(7))
-                }
-                if !labels.isEmpty { result[row] = labels }
-            }
-            return result
         }
     }
 }

@@ -1,8 +1,8 @@
-public import AssayCore
+import AssayCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The embedded storage backend: one SQLite file in WAL mode.
@@ -31,8 +31,12 @@ public final class SQLiteStorage: Storage {
     private let checkpointer: ConnectionThread
     /// True while a checkpoint is queued or running on `checkpointer`.
     private let checkpointQueued = Atomic(false)
-    /// WAL frames (pages) after which a commit asks for a checkpoint: 16 MiB of 4 KiB pages.
-    static let checkpointFrames = 4_096
+    /// The WAL's size when the last checkpoint was asked for (touched on the writer thread).
+    private let checkpointAskedAt = Atomic(0)
+    /// WAL frames (pages) after which a commit asks for a checkpoint.
+    let checkpointFrames: Int
+    /// The default `checkpointFrames`: 16 MiB of 4 KiB pages.
+    static let defaultCheckpointFrames = 4_096
     /// Data row ids and cursors (see `RowIDCipher`).
     let rowIDs: RowIDCipher
     private let path: String
@@ -40,15 +44,29 @@ public final class SQLiteStorage: Storage {
     private let closed = Mutex(false)
 
     private init(
-        writer: ConnectionThread, readers: ReaderPool, checkpointer: ConnectionThread, rowIDs: RowIDCipher, path: String,
-        removeOnClose: Bool
+        writer: ConnectionThread, readers: ReaderPool, checkpointer: ConnectionThread, rowIDs: RowIDCipher,
+        path: String,
+        removeOnClose: Bool, checkpointFrames: Int
     ) {
+        self.checkpointFrames = checkpointFrames
         self.writer = writer
         self.readers = readers
         self.checkpointer = checkpointer
         self.rowIDs = rowIDs
         self.path = path
         self.removeOnClose = removeOnClose
+    }
+
+    /// A store dropped without `close()` still lets its threads finish their work and close
+    /// their connections, rather than leaving them blocked forever.
+    deinit {
+        if !closed.withLock({ $0 }) {
+            readers.stopEventually()
+            checkpointer.stopEventually()
+            writer.stopEventually()
+            // Unlinking files still open is fine: they go when the last connection closes.
+            if removeOnClose { Self.remove(path) }
+        }
     }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -65,7 +83,10 @@ public final class SQLiteStorage: Storage {
         return try await open(path: "\(directory)/assay-\(ObjectID.random("db").rawValue).sqlite", removeOnClose: true)
     }
 
-    private static func open(path: String, removeOnClose: Bool) async throws(StorageError) -> SQLiteStorage {
+    /// Opens the database at `path`; `checkpointFrames` is lowered by tests that watch the WAL.
+    static func open(
+        path: String, removeOnClose: Bool, checkpointFrames: Int = defaultCheckpointFrames
+    ) async throws(StorageError) -> SQLiteStorage {
         let writer = try await ConnectionThread.start { () throws(StorageError) in
             let connection = try SQLiteConnection.open(path: path, mode: .readWrite)
             do throws(StorageError) {
@@ -77,37 +98,43 @@ public final class SQLiteStorage: Storage {
             }
             return connection
         }
-        var readers: [ConnectionThread] = []
-        var checkpointer: ConnectionThread?
-        let rowIDs: RowIDCipher
+        // Every thread started so far, to stop if a later one fails.
+        var started = [writer]
         do throws(StorageError) {
-            rowIDs = try await writer.perform { connection throws(StorageError) in try Schema.rowIDCipher(connection) }
-            checkpointer = try await ConnectionThread.start { () throws(StorageError) in
+            let rowIDs = try await writer.perform { connection throws(StorageError) in
+                try Schema.rowIDCipher(connection)
+            }
+            let checkpointer = try await ConnectionThread.start { () throws(StorageError) in
                 let connection = try SQLiteConnection.open(path: path, mode: .readWrite)
                 // A connection learns the file is in WAL mode on its first read; until then
                 // it would take checkpoint requests for no-ops.
                 let mode = try connection.queryFirst("PRAGMA journal_mode") { $0.text(0) }
-                guard mode == "wal" else { throw StorageError.internal("checkpointer sees journal mode \(mode ?? "none")") }
+                guard mode == "wal" else {
+                    throw StorageError.internal("checkpointer sees journal mode \(mode ?? "none")")
+                }
                 return connection
             }
+            started.append(checkpointer)
+            var readers: [ConnectionThread] = []
             for _ in 0..<readerCount {
-                readers.append(
-                    try await ConnectionThread.start { () throws(StorageError) in
-                        let connection = try SQLiteConnection.open(path: path, mode: .readOnly)
-                        // 16 MiB of page cache per reader.
-                        try connection.exec("PRAGMA cache_size = -16384")
-                        return connection
-                    })
+                let reader = try await ConnectionThread.start { () throws(StorageError) in
+                    let connection = try SQLiteConnection.open(path: path, mode: .readOnly)
+                    // 16 MiB of page cache per reader.
+                    try connection.exec("PRAGMA cache_size = -16384")
+                    return connection
+                }
+                started.append(reader)
+                readers.append(reader)
             }
+            return SQLiteStorage(
+                writer: writer, readers: ReaderPool(threads: readers), checkpointer: checkpointer, rowIDs: rowIDs,
+                path: path,
+                removeOnClose: removeOnClose, checkpointFrames: checkpointFrames)
         } catch {
-            for reader in readers { await reader.stop() }
-            await checkpointer?.stop()
-            await writer.stop()
+            // The writer last: it owns the file.
+            for thread in started.reversed() { await thread.stop() }
             throw error
         }
-        return SQLiteStorage(
-            writer: writer, readers: ReaderPool(threads: readers), checkpointer: checkpointer!, rowIDs: rowIDs, path: path,
-            removeOnClose: removeOnClose)
     }
 
     private static func configureWriter(_ connection: SQLiteConnection) throws(StorageError) {
@@ -141,9 +168,12 @@ public final class SQLiteStorage: Storage {
         await checkpointer.stop()
         // The last connection to close checkpoints everything and removes the WAL.
         await writer.stop()
-        if removeOnClose {
-            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
-        }
+        if removeOnClose { Self.remove(path) }
+    }
+
+    /// Deletes a database file with its WAL and shared-memory index.
+    private static func remove(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
     }
 
     /// The schema version recorded in the file, for tests and diagnostics.
@@ -179,21 +209,31 @@ public final class SQLiteStorage: Storage {
         try await checkpointer.perform { connection throws(StorageError) in try connection.checkpoint() }
     }
 
-    /// After a commit (on the writer thread): queues a checkpoint once the WAL has grown past
-    /// `checkpointFrames`, and checkpoints right here if it has grown past eight times that,
-    /// which means the checkpointer cannot keep up.
+    /// After a commit (on the writer thread): asks the checkpointer for a checkpoint each
+    /// time the WAL has grown by `checkpointFrames` (not after every commit past that size:
+    /// while ingest runs, the checkpointer never quite catches up, so the WAL cannot start
+    /// over and stays large). Once it is eight times that size, the writer checkpoints itself:
+    /// the checkpointer has copied most frames by then, so that is quick, and the next commit
+    /// starts the WAL over.
     private func checkpointIfNeeded(writer connection: SQLiteConnection) {
         let frames = connection.walFrames
-        if frames >= Self.checkpointFrames * 8 {
+        var askedAt = checkpointAskedAt.load(ordering: .relaxed)
+        if frames < askedAt { askedAt = 0 }  // the WAL started over
+        if frames >= checkpointFrames * 8 {
             try? connection.checkpoint()
-        } else if frames >= Self.checkpointFrames, !checkpointQueued.exchange(true, ordering: .acquiringAndReleasing) {
+            askedAt = 0
+        } else if frames >= askedAt + checkpointFrames,
+            !checkpointQueued.exchange(true, ordering: .acquiringAndReleasing)
+        {
+            askedAt = frames
             let queued = checkpointer.submit { [self] connection in
-                // A failed checkpoint is retried after the next commit; the file stays consistent.
+                // A failed checkpoint is tried again later; the file stays consistent.
                 try? connection.checkpoint()
                 checkpointQueued.store(false, ordering: .releasing)
             }
             if !queued { checkpointQueued.store(false, ordering: .releasing) }
         }
+        checkpointAskedAt.store(askedAt, ordering: .relaxed)
     }
 
     /// Now, in microseconds since the epoch.
@@ -201,98 +241,5 @@ public final class SQLiteStorage: Storage {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Timestamp(ts.tv_sec) * 1_000_000 + Timestamp(ts.tv_nsec / 1_000)
-    }
-
-    // MARK: organisations and keys
-
-    public func createOrganization(name: String) async throws(StorageError) -> Organization {
-        let organization = Organization(id: .random("org"), name: name, createdAt: Self.now())
-        _ = try await write { connection throws(StorageError) in
-            try connection.run(
-                "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
-                [.text(organization.id.rawValue), .text(name), .integer(organization.createdAt)])
-        }
-        return organization
-    }
-
-    public func organization(_ id: ObjectID) async throws(StorageError) -> Organization {
-        let found = try await read { connection throws(StorageError) in
-            try connection.queryFirst("SELECT name, created_at FROM organizations WHERE id = ?", [.text(id.rawValue)]) {
-                Organization(id: id, name: $0.text(0), createdAt: $0.int64(1))
-            }
-        }
-        guard let found else { throw .notFound("organization \(id)") }
-        return found
-    }
-
-    public func insertKey(_ key: APIKey) async throws(StorageError) {
-        try await write { connection throws(StorageError) in
-            guard let org = try connection.organizationSeq(key.organizationID) else {
-                throw .notFound("organization \(key.organizationID)")
-            }
-            do throws(StorageError) {
-                try connection.run(
-                    """
-                    INSERT INTO api_keys (id, org, name, role, prefix, hash, created_at, revoked_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        .text(key.id.rawValue), .integer(org), .text(key.name), .text(key.role.rawValue),
-                        .text(key.prefix), .blob(key.hash), .integer(key.createdAt), .optionalInteger(key.revokedAt),
-                    ])
-            } catch .alreadyExists {
-                throw .alreadyExists("an API key with id \(key.id) or the same hash")
-            }
-        }
-    }
-
-    private static let keyColumns = """
-        SELECT k.id, o.id, k.name, k.role, k.prefix, k.hash, k.created_at, k.revoked_at
-        FROM api_keys k JOIN organizations o ON o.seq = k.org
-        """
-
-    private static func decodeKey(_ s: SQLiteStatement) throws(StorageError) -> APIKey {
-        guard let role = Role(rawValue: s.text(3)) else { throw .internal("stored API key has unknown role \(s.text(3))") }
-        return APIKey(
-            id: ObjectID(rawValue: s.text(0)), organizationID: ObjectID(rawValue: s.text(1)), name: s.text(2), role: role,
-            prefix: s.text(4), hash: s.blob(5), createdAt: s.int64(6), revokedAt: s.optionalInt64(7))
-    }
-
-    public func key(hash: [UInt8]) async throws(StorageError) -> APIKey? {
-        try await read { connection throws(StorageError) in
-            try connection.queryFirst(Self.keyColumns + " WHERE k.hash = ?", [.blob(hash)], Self.decodeKey)
-        }
-    }
-
-    public func keys(organization: ObjectID) async throws(StorageError) -> [APIKey] {
-        try await read { connection throws(StorageError) in
-            try connection.query(Self.keyColumns + " WHERE o.id = ? ORDER BY k.seq", [.text(organization.rawValue)], Self.decodeKey)
-        }
-    }
-
-    public func revokeKey(organization: ObjectID, id: ObjectID, at: Timestamp) async throws(StorageError) {
-        let changed = try await write { connection throws(StorageError) in
-            // A key revoked twice keeps its first revocation time.
-            try connection.run(
-                """
-                UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?)
-                WHERE id = ? AND org = (SELECT seq FROM organizations WHERE id = ?)
-                """,
-                [.integer(at), .text(id.rawValue), .text(organization.rawValue)])
-        }
-        guard changed == 1 else { throw .notFound("API key \(id)") }
-    }
-
-    public func isEmpty() async throws(StorageError) -> Bool {
-        try await read { connection throws(StorageError) in
-            try connection.queryFirst("SELECT NOT EXISTS (SELECT 1 FROM organizations)") { $0.int(0) == 1 } ?? true
-        }
-    }
-}
-
-extension SQLiteConnection {
-    /// The internal number of organisation `id`, or nil when there is none.
-    func organizationSeq(_ id: ObjectID) throws(StorageError) -> Int64? {
-        try queryFirst("SELECT seq FROM organizations WHERE id = ?", [.text(id.rawValue)]) { $0.int64(0) }
     }
 }

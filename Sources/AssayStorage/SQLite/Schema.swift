@@ -133,7 +133,9 @@ enum Schema {
     /// The key of the data row id cipher.
     static func rowIDCipher(_ connection: SQLiteConnection) throws(StorageError) -> RowIDCipher {
         let key = try connection.queryFirst("SELECT value FROM meta WHERE name = 'row_id_key'") { $0.blob(0) }
-        guard let key, let cipher = RowIDCipher(key: key) else { throw .internal("the database has no valid row id key") }
+        guard let key, let cipher = RowIDCipher(key: key) else {
+            throw .internal("the database has no valid row id key")
+        }
         return cipher
     }
 

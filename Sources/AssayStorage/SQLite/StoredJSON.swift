@@ -56,24 +56,38 @@ struct JSONWriter {
     mutating func byte(_ b: UInt8) { bytes.append(b) }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped, everything
-    /// else (UTF-8 included) copied as is.
+    /// else (UTF-8 included) copied as is. Strings that need no escape (nearly all) are
+    /// copied in one piece.
     mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): raw("\\\"")
-            case UInt8(ascii: "\\"): raw("\\\\")
-            case 0x0A: raw("\\n")
-            case 0x0D: raw("\\r")
-            case 0x09: raw("\\t")
-            case 0..<0x20:
-                raw("\\u00")
-                bytes.append(hexDigits[Int(b >> 4)])
-                bytes.append(hexDigits[Int(b & 0xF)])
-            default: bytes.append(b)
+        var s = s
+        s.withUTF8 { utf8 in
+            if utf8.contains(where: Self.needsEscape) {
+                for b in utf8 { escaped(b) }
+            } else {
+                bytes.append(contentsOf: utf8)
             }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func needsEscape(_ b: UInt8) -> Bool {
+        b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\")
+    }
+
+    private mutating func escaped(_ b: UInt8) {
+        switch b {
+        case UInt8(ascii: "\""): raw("\\\"")
+        case UInt8(ascii: "\\"): raw("\\\\")
+        case 0x0A: raw("\\n")
+        case 0x0D: raw("\\r")
+        case 0x09: raw("\\t")
+        case 0..<0x20:
+            raw("\\u00")
+            bytes.append(hexDigits[Int(b >> 4)])
+            bytes.append(hexDigits[Int(b & 0xF)])
+        default: bytes.append(b)
+        }
     }
 
     /// Writes any `JSON` value (object keys sorted, so equal values give equal text).
@@ -131,7 +145,8 @@ struct JSONParser {
 
     static func parse(_ text: String) throws(Failure) -> JSON {
         var text = text
-        return try text.withUTF8 { utf8 in Result { () throws(Failure) in try parse(UnsafeRawBufferPointer(utf8)) } }.get()
+        return try text.withUTF8 { utf8 in Result { () throws(Failure) in try parse(UnsafeRawBufferPointer(utf8)) } }
+            .get()
     }
 
     private mutating func skipSpace() {
