@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import AssayAccess
-public import AssayCatalog
+import AssayAccess
+import AssayCatalog
 public import AssayCore
 public import AssayRPC
 public import AssayStorage
