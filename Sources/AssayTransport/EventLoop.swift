@@ -75,8 +75,11 @@ public final class EventLoop: Scheduler, TaskExecutor, @unchecked Sendable {
     /// microseconds. 0 turns polling off.
     public let pollNanoseconds: UInt64
 
+    /// The polling window unless told otherwise: `ASSAY_POLL_MICROS`, else 50.
+    public static let defaultPollMicroseconds: UInt64 = getenv("ASSAY_POLL_MICROS").flatMap { UInt64(String(cString: $0)) } ?? 50
+
     /// Starts a loop on a new thread.
-    public init(name: String = "assay-io", pollMicroseconds: UInt64 = 50) throws(SystemError) {
+    public init(name: String = "assay-io", pollMicroseconds: UInt64 = EventLoop.defaultPollMicroseconds) throws(SystemError) {
         self.name = name
         self.pollNanoseconds = pollMicroseconds * 1000
         epfd = try Syscall.call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }

@@ -26,7 +26,7 @@ public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
     /// A shared pool with one thread per core.
     public static let shared = PollingExecutor(
         threads: Int(getenv("ASSAY_HANDLER_THREADS").flatMap { Int(String(cString: $0)) } ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
-        pollMicroseconds: 50
+        pollMicroseconds: EventLoop.defaultPollMicroseconds
     )
 
     public init(threads: Int, pollMicroseconds: UInt64) {

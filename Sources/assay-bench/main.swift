@@ -125,6 +125,15 @@ func stopServer(_ pid: pid_t, _ data: String) {
     _ = system("rm -rf '\(data)'")
 }
 
+if let existing = CommandLine.arguments.firstIndex(of: "--unary-only") {
+    // Profiling aid: unary calls against a running server: --unary-only HOST:PORT KEY
+    let a = CommandLine.arguments
+    let c = try await RPCClient.connect(to: SocketAddress(parsing: a[existing + 1])!, metadata: ["authorization": "Bearer \(a[existing + 2])"])
+    let p = [UInt8](repeating: 0x5A, count: 64)
+    for _ in 0..<unaryCalls { _ = try await c.unary(EchoService.unary, EchoRequest(payload: p)) }
+    say("done")
+    return
+}
 let (pid, client, data, address) = try await startServer()
 say("assay bench: server pid \(pid) on \(address), \(rounds) rounds, medians reported")
 
@@ -170,6 +179,15 @@ let batches: [[UInt8]] = stride(from: 0, to: rows, by: batchSize).map { first in
     EchoRowBatch(rows: (first..<min(first + batchSize, rows)).map(benchRow)).serializedBytes()
 }
 let wireBytes = batches.reduce(0) { $0 + $1.count }
+// The reference: the same batches decoded in this process on one thread, no transport.
+var localRates: [Double] = []
+for _ in 0..<3 {
+    let t = MonotonicClock.nanoseconds()
+    var n = 0
+    for b in batches { n += try EchoRowBatch(serializedBytes: b).rows.count }
+    localRates.append(Double(n) / (Double(MonotonicClock.nanoseconds() - t) / 1e9))
+}
+say(String(format: "reference: the same batches decoded in one thread of this process, no transport: %.0f rows/s", median(localRates)))
 var preRates: [Double] = []
 var liveRates: [Double] = []
 for _ in 0..<max(3, rounds / 2) {
