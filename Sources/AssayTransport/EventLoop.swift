@@ -172,15 +172,7 @@ public final class EventLoop: Scheduler, TaskExecutor, @unchecked Sendable {
     }
 
     private func startThread() {
-        let box = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            let loop = Unmanaged<EventLoop>.fromOpaque(raw!).takeRetainedValue()
-            loop.run()
-            return nil
-        }, box.toOpaque())
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(thread)
+        startDetachedThread { self.run() }
         // Wait until the thread has published its id, so `inEventLoop` is right from the start.
         while threadID.load(ordering: .acquiring) == 0 { sched_yield() }
     }

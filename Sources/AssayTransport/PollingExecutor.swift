@@ -36,7 +36,7 @@ public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
         condition.initialize(to: pthread_cond_t())
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
-        for _ in 0..<threadCount { startThread() }
+        for _ in 0..<threadCount { startDetachedThread { self.work() } }
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -66,18 +66,6 @@ public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
             pthread_cond_wait(condition, mutex)
             sleepers -= 1
         }
-    }
-
-    private func startThread() {
-        let box = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            let executor = Unmanaged<PollingExecutor>.fromOpaque(raw!).takeRetainedValue()
-            executor.work()
-            return nil
-        }, box.toOpaque())
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(thread)
     }
 
     private func work() {

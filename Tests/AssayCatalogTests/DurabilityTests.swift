@@ -32,14 +32,14 @@ struct ServerProcess {
         return try await RPCClient.connect(to: address, metadata: ["authorization": "Bearer \(key)"])
     }
 
-    func kill9() {
+    func kill9() async {
         kill(pid, SIGKILL)
-        reap(pid)
+        await reap(pid)
     }
 
-    func stop() {
+    func stop() async {
         kill(pid, SIGTERM)
-        reap(pid)
+        await reap(pid)
     }
 }
 
@@ -67,7 +67,7 @@ struct DurabilityTests {
                     group.addTask {
                         for try await ack in acks {
                             acked.update { $0 = max($0, Int(ack.batch)) }
-                            if ack.batch + 1 == UInt64(killAfter) { victim.kill9() }
+                            if ack.batch + 1 == UInt64(killAfter) { await victim.kill9() }
                         }
                     }
                     for b in 0..<batchCount {
@@ -104,6 +104,6 @@ struct DurabilityTests {
         #expect(Set(final.map(\.globalKey)).count == batchCount * batchSize)
         #expect(try await client.unary(CatalogService.getDataset, GetDatasetRequest(id: dataset.id)).rowCount == UInt64(batchCount * batchSize))
         client.close()
-        server.stop()
+        await server.stop()
     }
 }

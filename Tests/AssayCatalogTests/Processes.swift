@@ -103,10 +103,15 @@ func freePort() -> UInt16 {
     return UInt16(bigEndian: a.sin_port)
 }
 
-/// Waits for a child to exit (after a kill) and reaps it.
-func reap(_ pid: pid_t) {
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
+/// Waits for a child to exit (after a kill) and reaps it, off the cooperative pool.
+func reap(_ pid: pid_t) async {
+    await withCheckedContinuation { c in
+        DispatchQueue(label: "reap").async {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            c.resume()
+        }
+    }
 }
 
 /// Runs a command to completion off the cooperative pool.

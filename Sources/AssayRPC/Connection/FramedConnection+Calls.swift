@@ -317,13 +317,7 @@ extension FramedConnection {
             if s.streams.removeValue(forKey: stream.id) != nil {
                 s.activeHandlers -= 1
             }
-            if stream.inboundBytes > 0 {
-                s.connectionPendingCredit += stream.inboundBytes
-                stream.inbound.removeAll()
-                stream.inboundHead = 0
-                stream.inboundBytes = 0
-                creditConnection(&s, force: false)
-            }
+            dropInbound(stream, &s)
             if s.phase == .draining && s.streams.isEmpty {
                 s.closeAfterFlush = true
             }

@@ -368,14 +368,7 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
     func resetStream(_ stream: StreamRecord, _ error: RPCError, _ s: inout State, _ wakeups: inout Wakeups, sendCancel: Bool) {
         if stream.failure == nil { stream.failure = error }
         stream.deadlineTimer?.cancel()
-        // Unread messages are dropped: their window goes back to the connection.
-        if stream.inboundBytes > 0 {
-            s.connectionPendingCredit += stream.inboundBytes
-            stream.inbound.removeAll()
-            stream.inboundHead = 0
-            stream.inboundBytes = 0
-            creditConnection(&s, force: false)
-        }
+        dropInbound(stream, &s)
         if let w = stream.receiveWaiter {
             stream.receiveWaiter = nil
             wakeups.receives.append((w, .failure(error)))
@@ -396,6 +389,16 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             }
         }
         if role == .client { s.streams[stream.id] = nil }
+    }
+
+    /// Drops the messages a stream will never read; their window goes back to the connection.
+    func dropInbound(_ stream: StreamRecord, _ s: inout State) {
+        guard stream.inboundBytes > 0 else { return }
+        s.connectionPendingCredit += stream.inboundBytes
+        stream.inbound.removeAll()
+        stream.inboundHead = 0
+        stream.inboundBytes = 0
+        creditConnection(&s, force: false)
     }
 
     func failSendWaiter(_ stream: StreamRecord, _ error: RPCError?, _ wakeups: inout Wakeups) {
