@@ -45,6 +45,6 @@ public final class TestServer: Sendable {
     public func stop() async {
         await server.shutdown()
         await runTask.value
-        loop.shutdownGracefully()
+        await loop.shutdown()
     }
 }

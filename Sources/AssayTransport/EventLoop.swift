@@ -66,7 +66,7 @@ public final class EventLoop: Scheduler, TaskExecutor, @unchecked Sendable {
     private var timers: [TimerEntry] = []  // binary min-heap by (deadline, sequence)
     private var timerSequence: UInt64 = 0
     private let threadID = Atomic<UInt>(0)
-    private let finished = Mutex<Bool>(false)
+    private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private let name: String
 
     /// After activity, how long the loop keeps polling (yielding the core between polls)
@@ -124,6 +124,21 @@ public final class EventLoop: Scheduler, TaskExecutor, @unchecked Sendable {
         return timer
     }
 
+    /// Stops the thread after the work already handed to it; returns once it has stopped,
+    /// without blocking the caller's thread (use this from async code).
+    public func shutdown() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done = finished.withLock { f -> Bool in
+                if f.done { return true }
+                f.waiters.append(c)
+                return false
+            }
+            if done { c.resume() }
+            pending.withLock { $0.stopping = true }
+            wake()
+        }
+    }
+
     /// Stops the thread after the work already handed to it; blocks until it has stopped.
     public func shutdownGracefully() {
         let wake = pending.withLock { p -> Bool in
@@ -132,7 +147,7 @@ public final class EventLoop: Scheduler, TaskExecutor, @unchecked Sendable {
         }
         if wake { self.wake() }
         if !inEventLoop {
-            while !finished.withLock({ $0 }) { usleep(200) }
+            while !finished.withLock({ $0.done }) { usleep(200) }
         }
     }
 
@@ -232,7 +247,13 @@ public final class EventLoop: Scheduler, TaskExecutor, @unchecked Sendable {
         registrations.removeAll()
         Syscall.close(wakeFD)
         Syscall.close(epfd)
-        finished.withLock { $0 = true }
+        let waiters = finished.withLock { f -> [CheckedContinuation<Void, Never>] in
+            f.done = true
+            let w = f.waiters
+            f.waiters = []
+            return w
+        }
+        for w in waiters { w.resume() }
     }
 
     // MARK: timers (loop thread only)

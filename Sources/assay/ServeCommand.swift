@@ -68,7 +68,7 @@ enum ServeCommand {
         await server.run(on: listener)
         signals.cancel()
         await storage.close()
-        loop.shutdownGracefully()
+        await loop.shutdown()
         logger.info("stopped")
         return 0
     }

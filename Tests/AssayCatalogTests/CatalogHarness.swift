@@ -65,7 +65,7 @@ final class CatalogHarness: Sendable {
     func stop() async {
         await assembly.server.shutdown()
         await runTask.value
-        loop.shutdownGracefully()
+        await loop.shutdown()
         await storage.close()
         removeTree(directory)
     }
