@@ -112,6 +112,8 @@ public struct CatalogProvider: RPCService {
     struct PreparedBatch: Sendable {
         var index: UInt64
         var rows: [NewDataRow]
+        /// The position of each of `rows` in the batch the client sent.
+        var positions: [Int]
         var errors: [RowError]
     }
 
@@ -128,11 +130,9 @@ public struct CatalogProvider: RPCService {
                     while let batch = await channel.receive() {
                         var created: UInt32 = 0
                         var updated: UInt32 = 0
-                        if !batch.rows.isEmpty {
-                            let outcomes = try await store.upsertRows(organization: org, dataset: datasetBox.id!, rows: batch.rows)
-                            for o in outcomes { if o.created { created += 1 } else { updated += 1 } }
-                        }
-                        try await acks.write(IngestAck(batch: batch.index, created: created, updated: updated, errors: batch.errors))
+                        let (outcomes, errors) = try await commit(batch, org: org, dataset: datasetBox.id!)
+                        for o in outcomes { if o.created { created += 1 } else { updated += 1 } }
+                        try await acks.write(IngestAck(batch: batch.index, created: created, updated: updated, errors: errors))
                     }
                 } catch {
                     // Release a reader waiting to hand over its next batch.
@@ -154,15 +154,19 @@ public struct CatalogProvider: RPCService {
                         datasetBox.id = id
                     }
                     var rows: [NewDataRow] = []
+                    var positions: [Int] = []
                     rows.reserveCapacity(batch.rows.count)
+                    positions.reserveCapacity(batch.rows.count)
                     var errors: [RowError] = []
                     for (i, row) in batch.rows.enumerated() {
                         switch validation.check(row, index: i) {
-                        case .success(let r): rows.append(r)
+                        case .success(let r):
+                            rows.append(r)
+                            positions.append(i)
                         case .failure(let e): errors.append(e)
                         }
                     }
-                    guard await channel.send(PreparedBatch(index: index, rows: rows, errors: errors)) else { break }
+                    guard await channel.send(PreparedBatch(index: index, rows: rows, positions: positions, errors: errors)) else { break }
                     index += 1
                 }
                 channel.finish()
@@ -173,6 +177,33 @@ public struct CatalogProvider: RPCService {
             }
             try await group.waitForAll()
         }
+    }
+
+    /// Stores a batch in one transaction. A global key that belongs to another dataset of
+    /// the organisation makes the store refuse the whole batch; those rows then get a row
+    /// error and the rest is stored, so one stray key does not stop an ingest.
+    func commit(_ batch: PreparedBatch, org: ObjectID, dataset: ObjectID) async throws -> ([UpsertOutcome], [RowError]) {
+        guard !batch.rows.isEmpty else { return ([], batch.errors) }
+        do {
+            return (try await store.upsertRows(organization: org, dataset: dataset, rows: batch.rows), batch.errors)
+        } catch {
+            guard case .alreadyExists = error else { throw error }
+        }
+        var keep: [NewDataRow] = []
+        var errors = batch.errors
+        for (row, position) in zip(batch.rows, batch.positions) {
+            if let existing = try await findRow(org, id: "", globalKey: row.globalKey), existing.datasetID != dataset {
+                errors.append(RowError(
+                    index: UInt32(position), globalKey: row.globalKey, code: "global_key_in_other_dataset",
+                    message: "global key \(row.globalKey) belongs to dataset \(existing.datasetID.rawValue)"
+                ))
+            } else {
+                keep.append(row)
+            }
+        }
+        errors.sort { $0.index < $1.index }
+        guard !keep.isEmpty else { return ([], errors) }
+        return (try await store.upsertRows(organization: org, dataset: dataset, rows: keep), errors)
     }
 
     // MARK: labels

@@ -80,20 +80,23 @@ struct IngestTests {
         await h.stop()
     }
 
-    @Test func aGlobalKeyOfAnotherDatasetIsRefusedAndNothingOfTheBatchIsWritten() async throws {
+    @Test func aGlobalKeyOfAnotherDatasetIsARowErrorAndTheRestIsStored() async throws {
         let h = try await CatalogHarness.start()
         let (client, _, _) = try await h.organization("a")
         let first = try await client.unary(CatalogService.createDataset, CreateDatasetRequest(name: "first"))
         let second = try await client.unary(CatalogService.createDataset, CreateDatasetRequest(name: "second"))
         _ = try await ingest(client, [IngestBatch(datasetId: first.id, rows: [benchRow(1)])])
-        do {
-            _ = try await ingest(client, [IngestBatch(datasetId: second.id, rows: [benchRow(7), benchRow(1)])])
-            Issue.record("a key of another dataset was accepted")
-        } catch let e as RPCError {
-            #expect(e.code == .alreadyExists)
-            #expect(e.message.contains(benchRow(1).globalKey))
-        }
-        #expect(try await allRows(client, second.id).isEmpty)
+        let acks = try await ingest(client, [IngestBatch(datasetId: second.id, rows: [benchRow(7), benchRow(1), benchRow(8)])])
+        #expect(acks.count == 1)
+        #expect(acks[0].created == 2)
+        #expect(acks[0].errors.map(\.index) == [1])
+        #expect(acks[0].errors.first?.code == "global_key_in_other_dataset")
+        #expect(acks[0].errors.first?.message == "global key \(benchRow(1).globalKey) belongs to dataset \(first.id)")
+        #expect(try await allRows(client, second.id).map(\.globalKey).sorted() == [benchRow(7).globalKey, benchRow(8).globalKey])
+        // The row stays where it was, untouched.
+        let original = try await allRows(client, first.id)
+        #expect(original.map(\.globalKey) == [benchRow(1).globalKey])
+        #expect(original.first?.uri == benchRow(1).uri)
         client.close()
         await h.stop()
     }
