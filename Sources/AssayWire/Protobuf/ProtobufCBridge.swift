@@ -124,8 +124,9 @@ enum ProtobufCLift {
 
     /// A map field: protobuf-c keeps it as a repeated entry message; a later key wins, as
     /// protobuf specifies.
-    // Not always inlined: messages that contain each other would inline without end.
-    @inline(never)
+    // Always inlined: a message-valued map reaches other messages only through
+    // `message`, which is never inlined, so this cannot recurse.
+    @inline(__always)
     static func map<E, K: Hashable, V>(
         _ count: Int,
         _ entries: UnsafePointer<UnsafeMutablePointer<E>?>?,
@@ -229,8 +230,9 @@ extension ProtoArena {
     /// A map field as protobuf-c wants it: an array of pointers to entry messages; nil when
     /// empty. Entries are sorted by key (`precedes` compares two built entries, without
     /// touching Swift values) so the same map always encodes to the same bytes.
-    // Not always inlined: messages that contain each other would inline without end.
-    @inline(never)
+    // Always inlined: a message-valued map reaches other messages only through
+    // `message`, which is never inlined, so this cannot recurse.
+    @inline(__always)
     func entries<K, V, E>(
         _ map: [K: V],
         _ initialize: (UnsafeMutablePointer<E>) -> Void,
