@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The fixtures written by `Fixtures/make_fixtures.py` from scikit-learn, the SQuAD script and jiwer.
 struct Fixtures: Decodable, Sendable {
@@ -9,7 +10,7 @@ struct Fixtures: Decodable, Sendable {
         var support: Int?
     }
 
-    struct SingleLabel: Decodable, Sendable, CustomTestStringConvertibleLike {
+    struct SingleLabel: Decodable, Sendable {
         var name: String
         var truth: [String]
         var predicted: [String]
@@ -22,7 +23,7 @@ struct Fixtures: Decodable, Sendable {
         var confusion: [[Int]]
     }
 
-    struct MultiLabel: Decodable, Sendable, CustomTestStringConvertibleLike {
+    struct MultiLabel: Decodable, Sendable {
         var name: String
         var truth: [[String]]
         var predicted: [[String]]
@@ -34,7 +35,7 @@ struct Fixtures: Decodable, Sendable {
         var samples: Scores
     }
 
-    struct TextPair: Decodable, Sendable, CustomTestStringConvertibleLike {
+    struct TextPair: Decodable, Sendable {
         var prediction: String
         var reference: String
         var exact: Bool
@@ -44,7 +45,7 @@ struct Fixtures: Decodable, Sendable {
         var name: String { "\(prediction.debugDescription) vs \(reference.debugDescription)" }
     }
 
-    struct ErrorRates: Decodable, Sendable, CustomTestStringConvertibleLike {
+    struct ErrorRates: Decodable, Sendable {
         var name: String
         var references: [String]
         var hypotheses: [String]
@@ -69,14 +70,11 @@ struct Fixtures: Decodable, Sendable {
     }()
 }
 
-/// A fixture case names itself in test output.
-protocol CustomTestStringConvertibleLike: CustomStringConvertible {
-    var name: String { get }
-}
-
-extension CustomTestStringConvertibleLike {
-    var description: String { name }
-}
+// Each case names itself in test output.
+extension Fixtures.SingleLabel: CustomTestStringConvertible { var testDescription: String { name } }
+extension Fixtures.MultiLabel: CustomTestStringConvertible { var testDescription: String { name } }
+extension Fixtures.TextPair: CustomTestStringConvertible { var testDescription: String { name } }
+extension Fixtures.ErrorRates: CustomTestStringConvertible { var testDescription: String { name } }
 
 /// Whether two metric values agree within 1e-9.
 func close(_ a: Double, _ b: Double) -> Bool {

@@ -9,6 +9,7 @@ Floats are written with repr precision (json.dump does that), so Swift can compa
 import collections
 import json
 import os
+import random
 import re
 import string
 
@@ -147,14 +148,34 @@ WER_SETS = [
     ("combining", ["cafe\u0301 ok"], ["caf\u00e9 ok"]),
     ("emoji", ["👍🏽 good 👋"], ["👍 good"]),
     ("case sensitive", ["Hello World"], ["hello world"]),
+    ("unicode whitespace", ["x\u00a0y z", "\u3000padded\u3000 words\u2003\u2003here"], ["x y z", "padded words here"]),
+    ("repeated words", ["a a a a b"], ["a b b"]),
 ]
 
 
+def random_cases(seed=7):
+    """Larger seeded cases so that sums and averages see many classes."""
+    rng = random.Random(seed)
+    labels = ["alpha", "beta", "gamma", "delta", "none"]
+    single = []
+    for n in (50, 200):
+        truth = [rng.choice(labels) for _ in range(n)]
+        pred = [t if rng.random() < 0.6 else rng.choice(labels + ["epsilon"]) for t in truth]
+        single.append((f"random {n}", truth, pred))
+    multi = []
+    for n in (30, 120):
+        truth = [sorted(rng.sample(labels, rng.randint(0, 3))) for _ in range(n)]
+        pred = [sorted(set(t[: rng.randint(0, len(t))] + rng.sample(labels, rng.randint(0, 2)))) for t in truth]
+        multi.append((f"random {n}", truth, pred))
+    return single, multi
+
+
 def main():
+    random_single, random_multi = random_cases()
     fixtures = {
         "versions": {"sklearn": sklearn.__version__, "jiwer": getattr(jiwer, "__version__", "4.0.0")},
-        "singleLabel": [single_label(*c) for c in SINGLE],
-        "multiLabel": [multi_label(*c) for c in MULTI],
+        "singleLabel": [single_label(*c) for c in SINGLE + random_single],
+        "multiLabel": [multi_label(*c) for c in MULTI + random_multi],
         "text": [{
             "prediction": p, "reference": r,
             "exact": p == r,
