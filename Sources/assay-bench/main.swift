@@ -134,6 +134,18 @@ if let existing = CommandLine.arguments.firstIndex(of: "--unary-only") {
     say("done")
     return
 }
+if let existing = CommandLine.arguments.firstIndex(of: "--ingest-only") {
+    // Profiling aid: Echo/Ingest of --rows rows against a running server: --ingest-only HOST:PORT KEY
+    let a = CommandLine.arguments
+    let c = try await RPCClient.connect(to: SocketAddress(parsing: a[existing + 1])!, metadata: ["authorization": "Bearer \(a[existing + 2])"])
+    let batches: [[UInt8]] = stride(from: 0, to: rows, by: batchSize).map { first in
+        EchoRowBatch(rows: (first..<min(first + batchSize, rows)).map(benchRow)).serializedBytes()
+    }
+    let t = MonotonicClock.nanoseconds()
+    _ = try await c.clientStreaming(EchoService.ingest) { writer in for b in batches { try await writer.write(serialized: b) } }
+    say("\(Double(rows) / (Double(MonotonicClock.nanoseconds() - t) / 1e9)) rows/s")
+    return
+}
 let (pid, client, data, address) = try await startServer()
 say("assay bench: server pid \(pid) on \(address), \(rounds) rounds, medians reported")
 
