@@ -29,6 +29,8 @@ struct COCOEvaluationTests {
         var detections: [Detection]
         var stats: [Double]
         var perCategoryAP: [String: Double]
+        var recall: [Double]
+        var precisionAll100: [Double]
         var testDescription: String { name }
     }
 
@@ -81,5 +83,43 @@ struct COCOEvaluationTests {
             let got = perCategory[Int(key)!]
             #expect(got != nil && abs(got! - expected) <= 1e-9, "category \(key): \(String(describing: got)) vs \(expected)")
         }
+        // The whole recall array (T × K × A × M) and precision[:, :, :, all, 100] (T × R × K).
+        #expect(result.recall.count == c.recall.count)
+        let recallOff = zip(result.recall, c.recall).filter { abs($0 - $1) > 1e-9 }.count
+        #expect(recallOff == 0)
+        let T = COCOEvaluation.iouThresholds.count, R = COCOEvaluation.recallThresholds.count
+        let K = c.categoryIds.count, A = COCOEvaluation.areaRanges.count, M = COCOEvaluation.maxDetections.count
+        #expect(result.precision.count == T * R * K * A * M)
+        #expect(c.precisionAll100.count == T * R * K)
+        var precisionOff = 0
+        for t in 0..<T {
+            for r in 0..<R {
+                for k in 0..<K {
+                    let got = result.precision[(((t * R + r) * K + k) * A + 0) * M + (M - 1)]
+                    if abs(got - c.precisionAll100[(t * R + r) * K + k]) > 1e-9 { precisionOff += 1 }
+                }
+            }
+        }
+        #expect(precisionOff == 0)
+    }
+
+    @Test func emptyInputsGiveMinusOne() {
+        let result = COCOEvaluation.evaluate(truth: [], detections: [], imageIDs: [1, 2], categoryIDs: [1])
+        #expect(result.stats == Array(repeating: -1, count: 12))
+        #expect(result.perCategoryAP == [1: -1])
+    }
+
+    @Test func perfectDetectionsScoreOne() {
+        let truth = [
+            COCOGroundTruth(id: 1, imageID: 1, categoryID: 1, box: Box(x: 0, y: 0, width: 50, height: 50), area: 2500),
+            COCOGroundTruth(id: 2, imageID: 2, categoryID: 1, box: Box(x: 10, y: 10, width: 20, height: 20), area: 400),
+        ]
+        let detections = truth.map { COCODetection(imageID: $0.imageID, categoryID: 1, box: $0.box, score: 0.9) }
+        let stats = COCOEvaluation.evaluate(truth: truth, detections: detections, imageIDs: [1, 2], categoryIDs: [1]).stats
+        // No large objects: AP_large and AR_large are undefined. With one true positive the
+        // precision is 1 / (1 + eps), one ulp below 1, as in pycocotools.
+        let expected: [Double] = [1, 1, 1, 1, 1, -1, 1, 1, 1, 1, 1, -1]
+        #expect(stats.count == 12)
+        for (a, b) in zip(stats, expected) { #expect(abs(a - b) <= 1e-12, "\(a) vs \(b)") }
     }
 }

@@ -5,7 +5,8 @@ Usage: python3 make_coco_fixtures.py   (needs numpy and pycocotools)
 Each case holds the inputs (ground truth, detections, image and category ids) and what
 COCOeval computes for iouType "bbox" with default params: the 12 `stats` and the per-category
 AP (IoU .50:.95, area all, maxDets 100: mean of precision[:, :, k, 0, 2] over entries > -1,
--1 when there are none). Floats are written by json with full (repr) precision.
+-1 when there are none), the whole `recall` array (T x K x A x M, C order) and
+`precision[:, :, :, 0, 2]` (T x R x K, C order). Floats are written by json with full (repr) precision.
 """
 import contextlib
 import io
@@ -39,7 +40,9 @@ def evaluate(images, categories, gts, dts, img_ids, cat_ids):
     for k, c in enumerate(ev.params.catIds):
         s = prec[:, :, k, 0, 2]
         per_cat[str(int(c))] = float(np.mean(s[s > -1])) if (s > -1).any() else -1.0
-    return [float(x) for x in ev.stats], per_cat
+    recall = [float(x) for x in ev.eval["recall"].ravel()]
+    precision_all_100 = [float(x) for x in prec[:, :, :, 0, 2].ravel()]
+    return [float(x) for x in ev.stats], per_cat, recall, precision_all_100
 
 
 def box(rng, size):
@@ -100,9 +103,10 @@ def make_case(name, seed, n_images, n_cats, many_on):
                     "bbox": jitter(rng, base, 0.3),
                     "score": rng.choice(scores + [round(rng.random(), 2)])})
     rng.shuffle(dts)
-    stats, per_cat = evaluate(images, eval_cats, gts, dts, images, eval_cats)
+    stats, per_cat, recall, precision = evaluate(images, eval_cats, gts, dts, images, eval_cats)
     return {"name": name, "imageIds": images, "categoryIds": eval_cats,
-            "truth": gts, "detections": dts, "stats": stats, "perCategoryAP": per_cat}
+            "truth": gts, "detections": dts, "stats": stats, "perCategoryAP": per_cat,
+            "recall": recall, "precisionAll100": precision}
 
 
 def main():
