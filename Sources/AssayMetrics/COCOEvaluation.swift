@@ -3,8 +3,11 @@ public struct COCOGroundTruth: Sendable, Hashable {
     /// The annotation id. pycocotools records matches by this id and treats 0 as "unmatched",
     /// so ids should be positive (as they are in COCO files).
     public var id: Int
+    /// The image the object is on.
     public var imageID: Int
+    /// The object's category.
     public var categoryID: Int
+    /// The object's box (left, top, width, height).
     public var box: Box
     /// The annotation's `area` field (for COCO, the segmentation's area), which decides the
     /// area range; it is not recomputed from the box.
@@ -26,9 +29,13 @@ public struct COCOGroundTruth: Sendable, Hashable {
 /// A detection for COCO box evaluation, as in a COCO results file. Like pycocotools' `loadRes`,
 /// the evaluation gives it the id `index + 1` and the area `width * height`.
 public struct COCODetection: Sendable, Hashable {
+    /// The image the detection is on.
     public var imageID: Int
+    /// The predicted category.
     public var categoryID: Int
+    /// The predicted box (left, top, width, height).
     public var box: Box
+    /// The confidence; detections are ranked by it, ties keeping their input order.
     public var score: Double
 
     /// Creates a detection.
