@@ -11,7 +11,7 @@ public final class Probe<Value: Sendable>: Sendable {
     public func update(_ body: (inout Value) -> Void) { value.withLock { body(&$0) } }
 
     /// Polls until `condition` holds or `seconds` pass; returns whether it held.
-    public func wait(seconds: Double = 5, until condition: (Value) -> Bool) async -> Bool {
+    public func wait(seconds: Double = 30, until condition: (Value) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             if condition(current) { return true }

@@ -11,13 +11,13 @@ struct HandlerOutcome: Sendable, Equatable {
     var finished = 0
 }
 
-/// A unary handler that sleeps until cancelled (or 10 s), recording what happened.
+/// A unary handler that sleeps until cancelled (or 60 s), recording what happened.
 func sleepyService(_ probe: Probe<HandlerOutcome>) -> AdHocService {
     AdHocService { router in
         router.unary(EchoService.unary) { request, _ in
             probe.update { $0.started += 1 }
             do {
-                try await Task.sleep(for: .seconds(10))
+                try await Task.sleep(for: .seconds(60))
             } catch {
                 probe.update { $0.cancelled += 1 }
                 throw error
@@ -50,7 +50,7 @@ struct LifecycleTests {
         } catch let e as RPCError {
             #expect(e.code == .deadlineExceeded)
         }
-        #expect(ContinuousClock.now - start < .seconds(8))  // the handler would sleep 10 s
+        #expect(ContinuousClock.now - start < .seconds(30))  // the handler would sleep 60 s
         #expect(await probe.wait { $0.cancelled == 1 })
         #expect(probe.current.finished == 0)
         // The connection outlives the call.
@@ -154,8 +154,8 @@ struct LifecycleTests {
         #expect(await probe.wait { $0.started == 1 })
         let start = ContinuousClock.now
         await server.stop()
-        // Without the grace period it would wait for the handler's 10 s sleep.
-        #expect(ContinuousClock.now - start < .seconds(8))
+        // Without the grace period it would wait for the handler's 60 s sleep.
+        #expect(ContinuousClock.now - start < .seconds(30))
         #expect(await probe.wait { $0.cancelled == 1 })
         let result = await call.result
         #expect(throws: RPCError.self) { try result.get() }
