@@ -48,27 +48,25 @@ struct ConcurrencyTests {
     @Test func concurrentStreamLimitIsEnforced() async throws {
         var limits = ServerLimits()
         limits.connection.maxConcurrentStreams = 4
-        let server = try TestServer.start(limits: limits)
+        // Handlers that sleep until cancelled: the first four calls hold their streams.
+        let probe = Probe(HandlerOutcome())
+        let server = try TestServer.start(services: [sleepyService(probe)], limits: limits)
         let client = try await server.client()
-        let outcomes = await withTaskGroup(of: RPCCode.self) { group in
-            for _ in 0..<8 {
-                group.addTask {
-                    do {
-                        _ = try await client.unary(EchoService.unary, EchoRequest(delayMicros: 300_000))
-                        return .ok
-                    } catch let e as RPCError {
-                        return e.code
-                    } catch {
-                        return .unknown
-                    }
+        let refused = Probe(0)
+        let calls = (0..<8).map { _ in
+            Task {
+                do {
+                    _ = try await client.unary(EchoService.unary, EchoRequest())
+                } catch let e as RPCError where e.code == .resourceExhausted {
+                    refused.update { $0 += 1 }
                 }
             }
-            var all: [RPCCode] = []
-            for await c in group { all.append(c) }
-            return all
         }
-        #expect(outcomes.filter { $0 == .ok }.count == 4)
-        #expect(outcomes.filter { $0 == .resourceExhausted }.count == 4)
+        #expect(await probe.wait { $0.started == 4 })
+        #expect(await refused.wait { $0 == 4 })
+        #expect(probe.current.started == 4)
+        for c in calls { c.cancel() }
+        for c in calls { _ = await c.result }
         client.close()
         await server.stop()
     }

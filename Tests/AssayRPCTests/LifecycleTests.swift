@@ -129,8 +129,8 @@ struct LifecycleTests {
         }
         try await Task.sleep(for: .milliseconds(100))
         let stop = Task { await server.stop() }
-        try await Task.sleep(for: .milliseconds(50))
         // No new calls once the GOAWAY is out.
+        #expect(await Probe(0).wait { _ in !client.isUsable })
         do {
             _ = try await client.unary(EchoService.unary, EchoRequest(text: "late"))
             Issue.record("a call started after shutdown began")
