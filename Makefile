@@ -4,8 +4,10 @@ SWIFT ?= swift
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev pkg-config
 ASSAY_ADDR ?= 127.0.0.1:7400
 ASSAY_DATA ?= ./assay-data
+# Where `make models` keeps what it installs (machine-wide, outside the repo, by version).
+export ASSAY_CACHE ?= /var/cache/assay
 
-.PHONY: all deps build release run test proto proto-check bench fmt clean
+.PHONY: all deps models build release run test proto proto-check bench fmt clean
 
 all: build
 
@@ -19,6 +21,10 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+## models: install the models and model runtimes into $(ASSAY_CACHE) (skips what is there).
+models: deps
+	bash scripts/models/install.sh
+
 ## build: debug build of everything, tests included (what `make test` runs).
 build: deps
 	$(SWIFT) build --build-tests
@@ -28,11 +34,11 @@ release: deps
 	$(SWIFT) build -c release --product assay
 
 ## run: build and serve on $(ASSAY_ADDR) with data in $(ASSAY_DATA).
-run: release
+run: release models
 	.build/release/assay serve --addr $(ASSAY_ADDR) --data $(ASSAY_DATA)
 
 ## test: build once, check the generated code is fresh, run every test.
-test: build
+test: build models
 	$(MAKE) --no-print-directory proto-check PROTOGEN=.build/debug/assay-protogen
 	$(SWIFT) test --skip-build
 
@@ -57,7 +63,7 @@ proto-check:
 	fi
 
 ## bench: the numbers (release build): unary latency, streaming throughput.
-bench: deps
+bench: deps models
 	$(SWIFT) build -c release --product assay
 	$(SWIFT) build -c release --product assay-bench
 	.build/release/assay-bench --server .build/release/assay
