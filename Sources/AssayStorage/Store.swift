@@ -66,6 +66,19 @@ public struct Page<Item: Sendable>: Sendable {
     }
 }
 
+/// A row a run has still to predict.
+public struct PendingRunRow: Sendable {
+    public var position: Int64
+    public var rowID: ObjectID
+    /// Nil when the row was deleted after the run was created.
+    public var row: DataRow?
+    public init(position: Int64, rowID: ObjectID, row: DataRow?) {
+        self.position = position
+        self.rowID = rowID
+        self.row = row
+    }
+}
+
 /// Organisations and their API keys.
 public protocol OrganizationStore: Sendable {
     func createOrganization(name: String) async throws(StorageError) -> Organization
@@ -111,8 +124,42 @@ public protocol CatalogStore: Sendable {
     func labels(organization: ObjectID, rows: [ObjectID]) async throws(StorageError) -> [ObjectID: [Label]]
 }
 
+/// Model runs: the job, its rows with their state, and the prediction cache. Every write
+/// that finishes rows also stores their predictions and moves the run's counters, in one
+/// transaction, and only for rows still pending: a row is predicted exactly once, however
+/// often a restarted or retried worker reports it.
+public protocol RunStore: Sendable {
+    /// Stores a new run with its rows (in this order) in one transaction. With a
+    /// `requestID` that the organisation used before, stores nothing and returns that run.
+    func createRun(_ run: ModelRun, rows: [ObjectID], requestID: String?) async throws(StorageError) -> ModelRun
+    func run(organization: ObjectID, id: ObjectID) async throws(StorageError) -> ModelRun
+    /// The organisation's runs, newest first.
+    func runs(organization: ObjectID) async throws(StorageError) -> [ModelRun]
+    /// Runs of every organisation that are queued or running, or finished but not yet
+    /// settled with billing: what a starting server must pick up.
+    func unfinishedRuns() async throws(StorageError) -> [ModelRun]
+    /// Pending rows of a run after `position`, in order, with their content (nil for a row
+    /// deleted since the run was created).
+    func pendingRunRows(organization: ObjectID, run: ObjectID, after position: Int64, limit: Int) async throws(StorageError)
+        -> [PendingRunRow]
+    /// Records outcomes of pending rows (predictions stored as labels, errors on the rows,
+    /// cache entries remembered) and returns the run after the change. Outcomes of rows that
+    /// are no longer pending (already recorded, or the run ended) are ignored.
+    func recordRunRows(organization: ObjectID, run: ObjectID, outcomes: [RunRowOutcome]) async throws(StorageError) -> ModelRun
+    /// Moves a run to `state`. A finished run never changes state: the call then returns the
+    /// run as it is. `error` is kept for failed runs.
+    func setRunState(organization: ObjectID, run: ObjectID, state: RunState, error: String, at: Timestamp) async throws(StorageError)
+        -> ModelRun
+    func markRunSettled(organization: ObjectID, run: ObjectID) async throws(StorageError)
+    /// A run's rows after `position`, in order (only failed ones when asked).
+    func runRows(organization: ObjectID, run: ObjectID, failedOnly: Bool, after position: Int64, limit: Int) async throws(StorageError)
+        -> [RunRow]
+    /// The remembered answers for these keys (those that exist).
+    func cachedPredictions(organization: ObjectID, keys: [[UInt8]]) async throws(StorageError) -> [[UInt8]: [UInt8]]
+}
+
 /// Everything the services need from storage; one value per backend.
-public protocol Storage: OrganizationStore, CatalogStore {
+public protocol Storage: OrganizationStore, CatalogStore, RunStore {
     /// Finishes pending work and closes the database.
     func close() async
 }

@@ -97,13 +97,13 @@ extension SQLiteStorage {
     }
 
     /// The columns `decodeRow` reads, joined to the row's dataset for its public id.
-    private static let rowColumns = """
+    static let rowColumns = """
         SELECT r.seq, d.id, r.global_key, r.media_type, r.uri, r.content, r.text, r.metadata, r.attachments,
                r.created_at, r.updated_at
         FROM data_rows r JOIN datasets d ON d.seq = r.seq >> 40
         """
 
-    private static func decodeRow(_ s: SQLiteStatement, ids: RowIDCipher) throws(StorageError) -> DataRow {
+    static func decodeRow(_ s: SQLiteStatement, ids: RowIDCipher) throws(StorageError) -> DataRow {
         guard let mediaType = MediaType(rawValue: s.text(3)) else {
             throw .internal("stored row has unknown media type \(s.text(3))")
         }

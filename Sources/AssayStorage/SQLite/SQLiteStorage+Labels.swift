@@ -79,20 +79,7 @@ extension SQLiteStorage {
                 }
                 guard let ontology else { throw .notFound("ontology \(label.ontologyID)") }
                 do throws(StorageError) {
-                    try connection.run(
-                        """
-                        INSERT INTO labels (id, org, data_row, ontology, feature_id, value, children, model_run_id,
-                                            confidence_ppm, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                        [
-                            .text(label.id.rawValue), .integer(org), .integer(row), .integer(ontology),
-                            .text(label.featureID),
-                            .text(DomainJSON.value(label.value)), .text(DomainJSON.children(label.children)),
-                            .optionalText(label.modelRunID?.rawValue),
-                            .optionalInteger(label.confidencePPM.map(Int64.init)),
-                            .integer(label.createdAt == 0 ? now : label.createdAt),
-                        ])
+                    try connection.insertLabel(label, org: org, row: row, ontology: ontology, now: now)
                 } catch .alreadyExists {
                     throw .alreadyExists("label \(label.id)")
                 }
@@ -127,5 +114,25 @@ extension SQLiteStorage {
             }
             return result
         }
+    }
+}
+
+extension SQLiteConnection {
+    /// Inserts one label (the caller checked its row and ontology belong to `org`).
+    func insertLabel(_ label: Label, org: Int64, row: Int64, ontology: Int64, now: Timestamp) throws(StorageError) {
+        try run(
+            """
+            INSERT INTO labels (id, org, data_row, ontology, feature_id, value, children, model_run_id,
+                                confidence_ppm, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(label.id.rawValue), .integer(org), .integer(row), .integer(ontology),
+                .text(label.featureID),
+                .text(DomainJSON.value(label.value)), .text(DomainJSON.children(label.children)),
+                .optionalText(label.modelRunID?.rawValue),
+                .optionalInteger(label.confidencePPM.map(Int64.init)),
+                .integer(label.createdAt == 0 ? now : label.createdAt),
+            ])
     }
 }

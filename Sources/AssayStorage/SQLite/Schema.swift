@@ -98,7 +98,59 @@ enum Schema {
             value ANY NOT NULL
         ) STRICT;
         INSERT INTO meta (name, value) VALUES ('row_id_key', randomblob(16));
+        """,
+        // 2: model runs, their rows and the prediction cache.
         """
+        CREATE TABLE model_runs (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            org INTEGER NOT NULL REFERENCES organizations(seq),
+            name TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            model_version TEXT NOT NULL,
+            ontology INTEGER NOT NULL REFERENCES ontologies(seq),
+            spec TEXT NOT NULL,             -- JSON: mapping, parameters, dataset ids
+            request_id TEXT,
+            state TEXT NOT NULL,
+            error TEXT NOT NULL DEFAULT '',
+            rows_total INTEGER NOT NULL,
+            rows_done INTEGER NOT NULL DEFAULT 0,
+            rows_failed INTEGER NOT NULL DEFAULT 0,
+            rows_cached INTEGER NOT NULL DEFAULT 0,
+            rows_with_predictions INTEGER NOT NULL DEFAULT 0,
+            images INTEGER NOT NULL DEFAULT 0,
+            tokens INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            started_at INTEGER,
+            finished_at INTEGER,
+            settled INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (org, request_id)
+        ) STRICT;
+        CREATE INDEX model_runs_by_org ON model_runs(org, seq);
+        CREATE INDEX model_runs_open ON model_runs(seq) WHERE settled = 0;
+
+        -- state: 0 pending, 1 predicted, 2 failed. data_row is data_rows.seq (no foreign key:
+        -- deleting a row later leaves the run's record of it).
+        CREATE TABLE run_rows (
+            run INTEGER NOT NULL REFERENCES model_runs(seq),
+            position INTEGER NOT NULL,
+            data_row INTEGER NOT NULL,
+            state INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            PRIMARY KEY (run, position)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE INDEX labels_by_run ON labels(model_run_id) WHERE model_run_id IS NOT NULL;
+
+        -- A model's raw answer for a (row content, model version, parameters, targets) key.
+        CREATE TABLE prediction_cache (
+            org INTEGER NOT NULL,
+            key BLOB NOT NULL,
+            value BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (org, key)
+        ) STRICT, WITHOUT ROWID;
+        """,
     ]
 
     /// The version this build writes.

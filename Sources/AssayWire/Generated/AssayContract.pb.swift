@@ -9,5 +9,6 @@ public enum AssayContract {
         HealthService.descriptor,
         KeysService.descriptor,
         ReflectionService.descriptor,
+        RunService.descriptor,
     ]
 }
