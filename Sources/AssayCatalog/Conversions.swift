@@ -1,26 +1,26 @@
-import AssayCore
+public import AssayCore
 import AssayRPC
-import AssayWire
+public import AssayWire
 
 // The catalog's wire messages and the domain values share names (DataRow, Label, …); in this
 // module the wire ones are spelled through these aliases and the domain ones through AssayCore.
-typealias WireDataRow = AssayWire.DataRow
-typealias WireDataset = AssayWire.Dataset
-typealias WireFeature = AssayWire.Feature
-typealias WireFeatureOption = AssayWire.FeatureOption
-typealias WireOntology = AssayWire.Ontology
-typealias WireLabel = AssayWire.Label
-typealias WireLabelValue = AssayWire.LabelValue
-typealias WireAttachment = AssayWire.Attachment
-typealias WireMediaType = AssayWire.MediaType
-typealias WireFeatureKind = AssayWire.FeatureKind
+public typealias WireDataRow = AssayWire.DataRow
+public typealias WireDataset = AssayWire.Dataset
+public typealias WireFeature = AssayWire.Feature
+public typealias WireFeatureOption = AssayWire.FeatureOption
+public typealias WireOntology = AssayWire.Ontology
+public typealias WireLabel = AssayWire.Label
+public typealias WireLabelValue = AssayWire.LabelValue
+public typealias WireAttachment = AssayWire.Attachment
+public typealias WireMediaType = AssayWire.MediaType
+public typealias WireFeatureKind = AssayWire.FeatureKind
 
-enum Convert {
+public enum Convert {
     static func dataset(_ d: AssayCore.Dataset) -> WireDataset {
         WireDataset(id: d.id.rawValue, name: d.name, description: d.description, createdAtMicros: d.createdAt, rowCount: UInt64(d.rowCount))
     }
 
-    static func mediaType(_ m: WireMediaType) -> AssayCore.MediaType? {
+    public static func mediaType(_ m: WireMediaType) -> AssayCore.MediaType? {
         switch m {
         case .image: .image
         case .text: .text
@@ -31,7 +31,7 @@ enum Convert {
         }
     }
 
-    static func mediaType(_ m: AssayCore.MediaType) -> WireMediaType {
+    public static func mediaType(_ m: AssayCore.MediaType) -> WireMediaType {
         switch m {
         case .image: .image
         case .text: .text
@@ -41,7 +41,7 @@ enum Convert {
         }
     }
 
-    static func row(_ r: AssayCore.DataRow, includeContent: Bool = true) -> WireDataRow {
+    public static func row(_ r: AssayCore.DataRow, includeContent: Bool = true) -> WireDataRow {
         WireDataRow(
             id: r.id.rawValue, datasetId: r.datasetID.rawValue, globalKey: r.globalKey, mediaType: mediaType(r.mediaType),
             uri: r.uri, content: includeContent ? r.content : [], text: r.text, metadata: r.metadata,
@@ -50,7 +50,7 @@ enum Convert {
         )
     }
 
-    static func featureKind(_ k: WireFeatureKind) -> AssayCore.FeatureKind? {
+    public static func featureKind(_ k: WireFeatureKind) -> AssayCore.FeatureKind? {
         switch k {
         case .radio: .radio
         case .checklist: .checklist
@@ -62,7 +62,7 @@ enum Convert {
         }
     }
 
-    static func featureKind(_ k: AssayCore.FeatureKind) -> WireFeatureKind {
+    public static func featureKind(_ k: AssayCore.FeatureKind) -> WireFeatureKind {
         switch k {
         case .radio: .radio
         case .checklist: .checklist
@@ -106,7 +106,7 @@ enum Convert {
         WireOntology(id: o.id.rawValue, name: o.name, features: features(o.features), createdAtMicros: o.createdAt)
     }
 
-    static func value(_ v: AssayCore.LabelValue) -> WireLabelValue {
+    public static func value(_ v: AssayCore.LabelValue) -> WireLabelValue {
         switch v {
         case .radio(let id): WireLabelValue(value: .radioOptionId(id))
         case .checklist(let ids): WireLabelValue(value: .checklist(Checklist(optionIds: ids)))
@@ -118,7 +118,7 @@ enum Convert {
     }
 
     /// Nil when the label carries no value.
-    static func value(_ v: WireLabelValue?) -> AssayCore.LabelValue? {
+    public static func value(_ v: WireLabelValue?) -> AssayCore.LabelValue? {
         switch v?.value {
         case .radioOptionId(let id)?: .radio(optionID: id)
         case .checklist(let c)?: .checklist(optionIDs: c.optionIds)
@@ -130,7 +130,7 @@ enum Convert {
         }
     }
 
-    static func label(_ l: AssayCore.Label, globalKey: String) -> WireLabel {
+    public static func label(_ l: AssayCore.Label, globalKey: String) -> WireLabel {
         WireLabel(
             id: l.id.rawValue, dataRowId: l.dataRowID.rawValue, globalKey: globalKey, featureId: l.featureID,
             value: value(l.value), children: l.children.map { label($0, globalKey: globalKey) },
@@ -139,7 +139,7 @@ enum Convert {
     }
 
     /// A wire label (and its children) as a domain label of `row`; the message says what is missing.
-    static func label(_ w: WireLabel, row: ObjectID, ontology: ObjectID, now: Timestamp) -> Result<AssayCore.Label, AssayCore.LabelError> {
+    public static func label(_ w: WireLabel, row: ObjectID, ontology: ObjectID, now: Timestamp) -> Result<AssayCore.Label, AssayCore.LabelError> {
         guard let v = value(w.value) else {
             return .failure(AssayCore.LabelError(featureID: w.featureId, reason: "the label has no value"))
         }

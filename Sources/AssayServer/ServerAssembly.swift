@@ -4,7 +4,9 @@ import Glibc
 import AssayAccess
 import AssayCatalog
 public import AssayCore
+public import AssayModels
 public import AssayRPC
+public import AssayRuns
 public import AssayStorage
 import AssayWire
 
@@ -15,22 +17,28 @@ public struct ServerAssembly: Sendable {
     public let server: RPCServer
     public let health: HealthProvider
     public let metrics: MethodMetrics
+    /// Works on model runs; `start()` resumes unfinished ones, `stop()` halts the workers.
+    public let runs: RunEngine
 
     /// Paths callable without an API key.
     public static let unauthenticatedPaths: Set<String> = [HealthService.check.path, HealthService.watch.path]
 
     public init(
-        storage: any Storage, limits: ServerLimits = ServerLimits(), logger: Logger,
+        storage: any Storage, models: ModelRegistry = ModelRegistry(providers: []), runBilling: (any RunBilling)? = nil,
+        limits: ServerLimits = ServerLimits(), logger: Logger,
         executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now
     ) {
         let metrics = MethodMetrics()
-        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys"])
+        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run"])
+        let billing: any RunBilling = runBilling ?? UnconfiguredBilling()
+        let runs = RunEngine(store: storage, models: models, billing: billing, clock: clock, logger: logger.with("service", "run"))
         var router = Router()
         router.register(health)
         router.register(EchoProvider())
         let authenticator = KeyAuthenticator(store: storage)
         router.register(KeysProvider(store: storage, authenticator: authenticator, clock: clock))
         router.register(CatalogProvider(store: storage, clock: clock))
+        router.register(RunProvider(store: storage, engine: runs, models: models, billing: billing, clock: clock))
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
         server = RPCServer(
@@ -46,6 +54,17 @@ public struct ServerAssembly: Sendable {
         )
         self.health = health
         self.metrics = metrics
+        self.runs = runs
+    }
+
+    /// Resumes the runs the store says are unfinished.
+    public func start() async throws {
+        try await runs.resume()
+    }
+
+    /// Stops working on runs (they resume at the next start).
+    public func stop() async {
+        await runs.shutdown()
     }
 
     /// Microseconds since the epoch, from the real-time clock.
@@ -54,4 +73,14 @@ public struct ServerAssembly: Sendable {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec / 1000)
     }
+}
+
+/// Refuses every run: what a server without a billing implementation does.
+struct UnconfiguredBilling: RunBilling {
+    func refusal() -> BillingRefusal {
+        BillingRefusal(kind: .unavailable, reason: "billing_unconfigured", message: "this server has no billing configured")
+    }
+    func estimate(_ request: RunBillingRequest) async throws(BillingRefusal) -> AssayCore.RunEstimate { throw refusal() }
+    func admit(_ request: RunBillingRequest) async throws(BillingRefusal) { throw refusal() }
+    func settle(_ usage: RunUsage) async throws(BillingRefusal) { throw refusal() }
 }

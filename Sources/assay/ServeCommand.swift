@@ -58,6 +58,7 @@ enum ServeCommand {
             printError("assay: cannot listen on \(address): \(error)")
             return 1
         }
+        try await assembly.start()
         logger.info("serving", [("addr", listener.localAddress.description), ("data", dataDirectory)])
 
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
@@ -67,6 +68,7 @@ enum ServeCommand {
         }
         await server.run(on: listener)
         signals.cancel()
+        await assembly.stop()
         await storage.close()
         await loop.shutdown()
         logger.info("stopped")

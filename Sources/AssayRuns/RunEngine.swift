@@ -1,0 +1,363 @@
+public import AssayCore
+public import AssayModels
+public import AssayRPC
+public import AssayStorage
+import Synchronization
+
+/// Runs model runs as durable jobs. Every run's rows and progress live in the store; the
+/// engine only keeps the tasks that work on them and the watchers waiting for news. At
+/// start it resumes what the store says is unfinished, so a restart loses no work and
+/// redoes none: a row is recorded once, in the same transaction as its predictions.
+///
+/// Per run, `provider.concurrency` workers pull batches of `provider.batchSize` pending rows
+/// from one feeder (which pages rows from the store ahead of them), ask the cache, call the
+/// model for the rest, map and validate the answers and record the batch. The workers never
+/// wait for one another, so a provider's throughput, not this bookkeeping, is the limit.
+public final class RunEngine: Sendable {
+    let store: any Storage
+    let models: ModelRegistry
+    let billing: any RunBilling
+    let clock: @Sendable () -> Timestamp
+    let logger: Logger
+    /// Retries of a batch whose provider is unavailable, and the first backoff.
+    let retries: Int
+    let backoff: Duration
+
+    private let state = Mutex(State())
+
+    private struct State {
+        var active: [ObjectID: ActiveRun] = [:]
+        var watchers: [ObjectID: [Int: AsyncStream<ModelRun>.Continuation]] = [:]
+        var nextWatcher = 0
+        var stopped = false
+    }
+
+    private struct ActiveRun {
+        var task: Task<Void, Never>
+    }
+
+    public init(
+        store: any Storage, models: ModelRegistry, billing: any RunBilling, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
+        retries: Int = 3, backoff: Duration = .milliseconds(500)
+    ) {
+        self.store = store
+        self.models = models
+        self.billing = billing
+        self.clock = clock
+        self.logger = logger
+        self.retries = retries
+        self.backoff = backoff
+    }
+
+    /// Picks up every unfinished run: queued and running ones are worked on, finished ones
+    /// that billing has not settled yet are settled.
+    public func resume() async throws(StorageError) {
+        for run in try await store.unfinishedRuns() {
+            if run.state.isTerminal {
+                await settle(run)
+            } else {
+                logger.info("resuming run", [("run", run.id.rawValue), ("done", "\(run.progress.done)/\(run.progress.total)")])
+                launch(run)
+            }
+        }
+    }
+
+    /// Starts working on a stored run.
+    public func launch(_ run: ModelRun) {
+        state.withLock { s in
+            guard !s.stopped, s.active[run.id] == nil else { return }
+            let task = Task { [self] in
+                await execute(run)
+                finished(run.id)
+            }
+            s.active[run.id] = ActiveRun(task: task)
+        }
+    }
+
+    /// Cancels a run: it is marked cancelled at once (so no later result is recorded), its
+    /// workers stop before their next batch, and billing settles what it processed.
+    public func cancel(organization: ObjectID, id: ObjectID) async throws(StorageError) -> ModelRun {
+        let run = try await store.setRunState(organization: organization, run: id, state: .cancelled, error: "", at: clock())
+        publish(run)
+        let task = state.withLock { $0.active[id]?.task }
+        if let task {
+            task.cancel()
+        } else if run.state == .cancelled, !run.settled {
+            await settle(run)
+        }
+        return run
+    }
+
+    /// Stops every worker without changing any run's state: the next start resumes them.
+    public func shutdown() async {
+        let tasks = state.withLock { s in
+            s.stopped = true
+            return s.active.values.map(\.task)
+        }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+        let watchers = state.withLock { s in
+            defer { s.watchers = [:] }
+            return s.watchers.values.flatMap(\.values)
+        }
+        for w in watchers { w.finish() }
+    }
+
+    /// The run now, then after each change, until it ends (or the server stops).
+    public func watch(organization: ObjectID, id: ObjectID) async throws(StorageError) -> AsyncStream<ModelRun> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ModelRun.self, bufferingPolicy: .bufferingNewest(1))
+        let key = state.withLock { s in
+            let key = s.nextWatcher
+            s.nextWatcher += 1
+            s.watchers[id, default: [:]][key] = continuation
+            return key
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { s in
+                s.watchers[id]?[key] = nil
+                if s.watchers[id]?.isEmpty == true { s.watchers[id] = nil }
+            }
+        }
+        // Read after registering, so no change between the read and the registration is missed.
+        let run: ModelRun
+        do {
+            run = try await store.run(organization: organization, id: id)
+        } catch {
+            continuation.finish()
+            throw error
+        }
+        continuation.yield(run)
+        if run.state.isTerminal { continuation.finish() }
+        return stream
+    }
+
+    /// True while the engine works on the run (tests).
+    public func isActive(_ id: ObjectID) -> Bool { state.withLock { $0.active[id] != nil } }
+
+    // MARK: working
+
+    private func finished(_ id: ObjectID) {
+        _ = state.withLock { $0.active.removeValue(forKey: id) }
+    }
+
+    private func publish(_ run: ModelRun) {
+        let watchers = state.withLock { Array(($0.watchers[run.id] ?? [:]).values) }
+        for w in watchers {
+            w.yield(run)
+            if run.state.isTerminal { w.finish() }
+        }
+    }
+
+    private func stopped() -> Bool { state.withLock { $0.stopped } }
+
+    private func execute(_ queued: ModelRun) async {
+        let org = queued.organizationID
+        do {
+            guard let card = models.card(queued.modelID), let provider = models.provider(for: queued.modelID) else {
+                try await fail(queued, "model \(queued.modelID) is not served by this server")
+                return
+            }
+            guard card.version == queued.modelVersion else {
+                try await fail(queued, "model \(card.id) is now version \(card.version); the run was made with \(queued.modelVersion)")
+                return
+            }
+            let ontology = try await store.ontology(organization: org, id: queued.ontologyID)
+            let targets: RunTargets
+            do {
+                targets = try RunTargets(card: card, ontology: ontology, mapping: queued.mapping)
+            } catch {
+                try await fail(queued, error.message)
+                return
+            }
+            var run = try await store.setRunState(organization: org, run: queued.id, state: .running, error: "", at: clock())
+            publish(run)
+            guard !run.state.isTerminal else {
+                if !run.settled { await settle(run) }
+                return
+            }
+            let feeder = RowFeeder(store: store, organization: org, run: run.id, pageSize: max(64, provider.batchSize * provider.concurrency * 4))
+            let job = Job(run: run, targets: targets, provider: provider)
+            let failure = await withTaskGroup(of: StorageError?.self) { group in
+                for _ in 0..<max(1, provider.concurrency) {
+                    group.addTask { [self] in
+                        do throws(StorageError) {
+                            while !Task.isCancelled, let batch = try await feeder.next(provider.batchSize) {
+                                let outcomes = await predict(batch, job: job)
+                                let updated = try await store.recordRunRows(organization: org, run: job.run.id, outcomes: outcomes)
+                                publish(updated)
+                                if updated.state.isTerminal { return nil }
+                            }
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+                var first: StorageError?
+                for await error in group where first == nil { first = error }
+                return first
+            }
+            if let failure { throw failure }
+            if Task.isCancelled && stopped() { return }  // the server stops; the next start resumes
+            run = try await store.run(organization: org, id: run.id)
+            if !run.state.isTerminal {
+                let allFailed = run.progress.total > 0 && run.progress.failed == run.progress.total
+                run = try await store.setRunState(
+                    organization: org, run: run.id, state: allFailed ? .failed : .completed,
+                    error: allFailed ? "every row failed; see the rows' errors" : "", at: clock())
+                publish(run)
+            }
+            await settle(run)
+        } catch {
+            if stopped() { return }
+            logger.error("run failed on a storage error", [("run", queued.id.rawValue), ("error", "\(error)")])
+            try? await fail(queued, "the server could not store the run's progress (it has been logged)")
+        }
+    }
+
+    private func fail(_ run: ModelRun, _ message: String) async throws(StorageError) {
+        let failed = try await store.setRunState(organization: run.organizationID, run: run.id, state: .failed, error: message, at: clock())
+        publish(failed)
+        await settle(failed)
+    }
+
+    /// Settles a finished run with billing, once; on failure it stays unsettled and the next
+    /// start tries again (settling is idempotent per run in billing).
+    func settle(_ run: ModelRun) async {
+        guard run.state.isTerminal, !run.settled else { return }
+        guard let card = models.card(run.modelID) ?? nil else {
+            logger.warning("cannot settle a run whose model is not served", [("run", run.id.rawValue)])
+            return
+        }
+        do {
+            try await billing.settle(
+                RunUsage(
+                    organizationID: run.organizationID, runID: run.id, model: card, datasetIDs: run.datasetIDs,
+                    rowsProcessed: run.progress.done, rowsWithPredictions: run.progress.withPredictions, images: run.progress.images,
+                    tokens: run.progress.tokens, at: clock()))
+            try await store.markRunSettled(organization: run.organizationID, run: run.id)
+        } catch {
+            logger.error("settling a run failed; the next start retries", [("run", run.id.rawValue), ("error", "\(error)")])
+        }
+    }
+
+    struct Job: Sendable {
+        let run: ModelRun
+        let targets: RunTargets
+        let provider: any ModelProvider
+    }
+
+    /// Predicts a batch: answers from the cache where the same request was answered before,
+    /// the model for the rest.
+    func predict(_ batch: [PendingRunRow], job: Job) async -> [RunRowOutcome] {
+        let card = job.targets.card
+        var outcomes: [RunRowOutcome] = []
+        var toCall: [(PendingRunRow, DataRow, [UInt8])] = []
+        var keyed: [(PendingRunRow, DataRow, [UInt8])] = []
+        for pending in batch {
+            guard let row = pending.row else {
+                outcomes.append(RunRowOutcome(position: pending.position, rowID: pending.rowID, predictions: [], error: "the data row was deleted"))
+                continue
+            }
+            if let refusal = job.targets.refusal(for: row) {
+                outcomes.append(RunRowOutcome(position: pending.position, rowID: pending.rowID, predictions: [], error: refusal))
+                continue
+            }
+            keyed.append((pending, row, PredictionCache.key(card: card, parameters: job.run.parameters, targets: job.targets.targets, row: row)))
+        }
+        let cached = (try? await store.cachedPredictions(organization: job.run.organizationID, keys: keyed.map(\.2))) ?? [:]
+        for (pending, row, key) in keyed {
+            if let bytes = cached[key], let answer = PredictionCache.decode(bytes) {
+                var outcome = outcomeFor(pending, row: row, answer: answer.predictions, job: job)
+                outcome.cached = true
+                outcomes.append(outcome)
+            } else {
+                toCall.append((pending, row, key))
+            }
+        }
+        guard !toCall.isEmpty else { return outcomes }
+        let request = PredictRequest(
+            card: card, parameters: job.run.parameters, targets: job.targets.targets,
+            rows: toCall.map { ModelInput(rowID: $0.1.id, mediaType: $0.1.mediaType, content: $0.1.content, text: $0.1.text, uri: $0.1.uri, metadata: $0.1.metadata) })
+        let results: [RowPrediction]
+        switch await callWithRetries(job.provider, request) {
+        case .success(let r) where r.count == toCall.count: results = r
+        case .success(let r):
+            results = Array(repeating: .failure("the model returned \(r.count) results for \(toCall.count) rows"), count: toCall.count)
+        case .failure(let error):
+            results = Array(repeating: .failure("model \(card.id) failed: \(error.message)"), count: toCall.count)
+        }
+        for ((pending, row, key), result) in zip(toCall, results) {
+            switch result {
+            case .failure(let message):
+                outcomes.append(RunRowOutcome(position: pending.position, rowID: pending.rowID, predictions: [], error: message))
+            case .success(let raw, let usage):
+                var outcome = outcomeFor(pending, row: row, answer: raw, job: job)
+                outcome.images = usage.images > 0 ? usage.images : (row.mediaType == .image || row.mediaType == .document ? 1 : 0)
+                outcome.tokens = usage.tokens
+                outcome.cacheEntry = CacheEntry(key: key, value: PredictionCache.encode(raw, usage: usage))
+                outcomes.append(outcome)
+            }
+        }
+        return outcomes
+    }
+
+    private func outcomeFor(_ pending: PendingRunRow, row: DataRow, answer: [RawPrediction], job: Job) -> RunRowOutcome {
+        switch job.targets.labels(for: answer, row: row, run: job.run.id, at: clock()) {
+        case .success(let labels): RunRowOutcome(position: pending.position, rowID: pending.rowID, predictions: labels)
+        case .failure(let failure): RunRowOutcome(position: pending.position, rowID: pending.rowID, predictions: [], error: failure.message)
+        }
+    }
+
+    /// Calls the provider, retrying an unavailable one with exponential backoff.
+    func callWithRetries(_ provider: any ModelProvider, _ request: PredictRequest) async -> Result<[RowPrediction], ModelError> {
+        var delay = backoff
+        var attempt = 0
+        while true {
+            do {
+                return .success(try await provider.predict(request))
+            } catch {
+                attempt += 1
+                guard error.kind == .unavailable, attempt <= retries, !Task.isCancelled else { return .failure(error) }
+                logger.warning("model unavailable, retrying", [("model", request.card.id), ("attempt", "\(attempt)"), ("error", error.message)])
+                try? await Task.sleep(for: delay)
+                delay = delay * 2
+            }
+        }
+    }
+}
+
+/// Hands out a run's pending rows in batches, paging them from the store ahead of the
+/// workers.
+actor RowFeeder {
+    let store: any RunStore
+    let organization: ObjectID
+    let run: ObjectID
+    let pageSize: Int
+    private var buffer: [PendingRunRow] = []
+    private var head = 0
+    private var after: Int64 = 0
+    private var exhausted = false
+
+    init(store: any RunStore, organization: ObjectID, run: ObjectID, pageSize: Int) {
+        self.store = store
+        self.organization = organization
+        self.run = run
+        self.pageSize = pageSize
+    }
+
+    /// Up to `count` rows, nil when none is left.
+    func next(_ count: Int) async throws(StorageError) -> [PendingRunRow]? {
+        if head == buffer.count, !exhausted {
+            let page = try await store.pendingRunRows(organization: organization, run: run, after: after, limit: pageSize)
+            buffer = page
+            head = 0
+            if let last = page.last { after = last.position }
+            if page.count < pageSize { exhausted = true }
+        }
+        guard head < buffer.count else { return nil }
+        let end = min(buffer.count, head + max(1, count))
+        defer { head = end }
+        return Array(buffer[head..<end])
+    }
+}
