@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "AssayRuns", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels"], swiftSettings: swiftSettings),
         // Evaluation metrics (classification, text) matching the reference tools: pure Swift, no I/O.
         .target(name: "AssayMetrics", swiftSettings: swiftSettings),
-        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
+        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels"], swiftSettings: swiftSettings),
         .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayAccess", "AssayCore"], swiftSettings: swiftSettings),
         // `make bench`: measures a server process from a client process.
         .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
@@ -61,6 +61,7 @@ let package = Package(
         .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCatalogTests", dependencies: ["AssayServer", "AssayAccess", "AssayCatalog", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayRunsTests", dependencies: ["AssayRuns", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]

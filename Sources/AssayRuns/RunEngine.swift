@@ -28,6 +28,9 @@ public final class RunEngine: Sendable {
     private struct State {
         var active: [ObjectID: ActiveRun] = [:]
         var watchers: [ObjectID: [Int: AsyncStream<ModelRun>.Continuation]] = [:]
+        /// The last state each watched run was published in: workers finish batches in any
+        /// order, and a watcher must never see progress go backwards.
+        var published: [ObjectID: ModelRun] = [:]
         var nextWatcher = 0
         var stopped = false
     }
@@ -115,7 +118,10 @@ public final class RunEngine: Sendable {
         continuation.onTermination = { [weak self] _ in
             self?.state.withLock { s in
                 s.watchers[id]?[key] = nil
-                if s.watchers[id]?.isEmpty == true { s.watchers[id] = nil }
+                if s.watchers[id]?.isEmpty == true {
+                    s.watchers[id] = nil
+                    s.published[id] = nil
+                }
             }
         }
         // Read after registering, so no change between the read and the registration is missed.
@@ -141,11 +147,19 @@ public final class RunEngine: Sendable {
     }
 
     private func publish(_ run: ModelRun) {
-        let watchers = state.withLock { Array(($0.watchers[run.id] ?? [:]).values) }
-        for w in watchers {
-            w.yield(run)
-            if run.state.isTerminal { w.finish() }
+        // Yields happen under the lock (so watchers see updates in order); finishing runs
+        // the termination handler, which takes the lock, so it happens after.
+        let ending = state.withLock { s -> [AsyncStream<ModelRun>.Continuation] in
+            guard let watchers = s.watchers[run.id] else { return [] }
+            if let last = s.published[run.id] {
+                if last.state.isTerminal { return [] }
+                if run.state == last.state, run.progress.done < last.progress.done { return [] }
+            }
+            s.published[run.id] = run
+            for w in watchers.values { w.yield(run) }
+            return run.state.isTerminal ? Array(watchers.values) : []
         }
+        for w in ending { w.finish() }
     }
 
     private func stopped() -> Bool { state.withLock { $0.stopped } }
@@ -338,6 +352,7 @@ actor RowFeeder {
     private var head = 0
     private var after: Int64 = 0
     private var exhausted = false
+    private var fetching: Task<[PendingRunRow], any Error>?
 
     init(store: any RunStore, organization: ObjectID, run: ObjectID, pageSize: Int) {
         self.store = store
@@ -346,13 +361,30 @@ actor RowFeeder {
         self.pageSize = pageSize
     }
 
-    /// Up to `count` rows, nil when none is left.
+    /// Up to `count` rows, nil when none is left. Workers call this concurrently, and the
+    /// actor is re-entered while a page is being read, so one read is shared by everyone
+    /// waiting for it (two reads of the same page would hand its rows out twice).
     func next(_ count: Int) async throws(StorageError) -> [PendingRunRow]? {
-        if head == buffer.count, !exhausted {
-            let page = try await store.pendingRunRows(organization: organization, run: run, after: after, limit: pageSize)
+        while head == buffer.count, !exhausted {
+            let task: Task<[PendingRunRow], any Error>
+            if let fetching {
+                task = fetching
+            } else {
+                let (store, organization, run, after, pageSize) = (store, organization, run, after, pageSize)
+                task = Task { try await store.pendingRunRows(organization: organization, run: run, after: after, limit: pageSize) }
+                fetching = task
+            }
+            let page: [PendingRunRow]
+            do { page = try await task.value } catch {
+                if fetching == task { fetching = nil }
+                throw error as? StorageError ?? .internal("\(error)")
+            }
+            // Whoever resumes first installs the page; the others find it installed.
+            guard fetching == task else { continue }
+            fetching = nil
             buffer = page
             head = 0
-            if let last = page.last { after = last.position }
+            if let last = page.last { self.after = last.position }
             if page.count < pageSize { exhausted = true }
         }
         guard head < buffer.count else { return nil }

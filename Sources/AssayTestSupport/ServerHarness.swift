@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+public import AssayAccess
+public import AssayCore
+public import AssayModels
+public import AssayRPC
+public import AssayServer
+public import AssayStorage
+public import AssayTransport
+import AssayWire
+
+/// A real server on 127.0.0.1 over a fresh SQLite file, with helpers to make organisations
+/// and keys directly in the store.
+public final class ServerHarness: Sendable {
+    public let storage: SQLiteStorage
+    public let assembly: ServerAssembly
+    public let loop: EventLoop
+    public let address: SocketAddress
+    public let directory: String
+    private let runTask: Task<Void, Never>
+
+    private init(storage: SQLiteStorage, assembly: ServerAssembly, loop: EventLoop, address: SocketAddress, directory: String, runTask: Task<Void, Never>) {
+        self.storage = storage
+        self.assembly = assembly
+        self.loop = loop
+        self.address = address
+        self.directory = directory
+        self.runTask = runTask
+    }
+
+    public static func start(
+        models: ModelRegistry = ModelRegistry(providers: []), billing: (any RunBilling)? = nil,
+        clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now, directory: String? = nil
+    ) async throws -> ServerHarness {
+        let directory = directory ?? makeTemporaryDirectory()
+        let storage = try await SQLiteStorage.open(path: directory + "/assay.sqlite")
+        let assembly = ServerAssembly(storage: storage, models: models, runBilling: billing, logger: .silent, clock: clock)
+        try await assembly.start()
+        let loop = try EventLoop(name: "catalog-test-io")
+        let listener = try TCPListener(bindingTo: SocketAddress(host: "127.0.0.1", port: 0), loop: loop)
+        let server = assembly.server
+        let task = Task { await server.run(on: listener) }
+        return ServerHarness(storage: storage, assembly: assembly, loop: loop, address: listener.localAddress, directory: directory, runTask: task)
+    }
+
+    /// A new organisation and a key of `role` in it; returns a connected client using the key.
+    public func organization(_ name: String, role: Role = .admin) async throws -> (client: RPCClient, org: Organization, key: String) {
+        let org = try await storage.createOrganization(name: name)
+        let key = try await addKey(to: org.id, role: role)
+        return (try await client(key: key), org, key)
+    }
+
+    public func addKey(to org: ObjectID, role: Role) async throws -> String {
+        let key = APIKeyGenerator.newKey()
+        try await storage.insertKey(APIKey(
+            id: ObjectID.random("key"), organizationID: org, name: "\(role.rawValue)-key", role: role,
+            prefix: APIKeyGenerator.prefix(of: key), hash: SHA256.hash(Array(key.utf8)), createdAt: 1
+        ))
+        return key
+    }
+
+    public func client(key: String?) async throws -> RPCClient {
+        var metadata = Metadata()
+        if let key { metadata.add("authorization", "Bearer \(key)") }
+        return try await RPCClient.connect(to: address, metadata: metadata)
+    }
+
+    /// Stops the server and the run workers; with `keepFiles` the database stays for a restart.
+    public func stop(keepFiles: Bool = false) async {
+        await assembly.server.shutdown()
+        await runTask.value
+        await assembly.stop()
+        await loop.shutdown()
+        await storage.close()
+        if !keepFiles { removeTree(directory) }
+    }
+}
+
+public func makeTemporaryDirectory() -> String {
+    var template = Array("/tmp/assay-test-XXXXXX".utf8CString)
+    let path = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    return String(cString: path!)
+}
+
+public func removeTree(_ path: String) {
+    _ = path.withCString { p in
+        // A test folder holds a few files and no subfolders.
+        if let dir = opendir(p) {
+            while let entry = readdir(dir) {
+                let name = withUnsafePointer(to: entry.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+                if name != "." && name != ".." { unlink(path + "/" + name) }
+            }
+            closedir(dir)
+        }
+        return rmdir(p)
+    }
+}
+
