@@ -46,7 +46,18 @@ let package = Package(
         // The services assembled over a storage backend (used by the executable and the tests).
         .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
-        .target(name: "AssayModels", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
+        .target(name: "AssayModels", dependencies: ["AssayCore", "CTesseract", "CAssayVision"], swiftSettings: swiftSettings),
+        // Tesseract OCR's C API and Leptonica (Debian's libtesseract-dev).
+        .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev"])]),
+        // OpenCV 4 (Debian's libopencv-dev) behind a C interface: image decoding and cascade detection.
+        .target(
+            name: "CAssayVision",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+            linkerSettings: [
+                .linkedLibrary("opencv_objdetect"), .linkedLibrary("opencv_imgcodecs"),
+                .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
+            ]
+        ),
         // Evaluation metrics (classification, text) matching the reference tools: pure Swift, no I/O.
         .target(name: "AssayMetrics", swiftSettings: swiftSettings),
         .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
@@ -59,6 +70,7 @@ let package = Package(
         .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCatalogTests", dependencies: ["AssayServer", "AssayAccess", "AssayCatalog", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
