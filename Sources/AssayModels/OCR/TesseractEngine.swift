@@ -30,6 +30,9 @@ public final class TesseractEngine {
         if let missing = traineddata.first(where: { !LocalFile.exists($0) }) {
             throw TesseractError("no language data \(missing)")
         }
+        // Leptonica prints every undecodable image to stderr; the row's failure says it instead.
+        // (Leptonica's only setting, process-wide.)
+        _ = setMsgSeverity(Int32(L_SEVERITY_NONE))
         guard let handle = TessBaseAPICreate() else { throw TesseractError("TessBaseAPICreate failed") }
         self.singleThreaded = singleThreaded
         if singleThreaded { assay_tesseract_run_single_threaded() }
