@@ -4,7 +4,7 @@ import Testing
 
 /// skimage's astronaut.png (Eileen Collins, NASA portrait, 512×512), from Debian's
 /// python3-skimage, installed by scripts/models/native.sh.
-private let astronautPath = "samples-skimage-0.19.3-8/astronaut.png"
+private let astronautPath = "native-samples-1/astronaut.png"
 /// Her face, measured by hand on a 4× enlargement with a 10 px grid: cheek to cheek
 /// x 180...272, hairline to chin y 77...185.
 private let astronautFace = (180.0, 77.0, 92.0, 108.0)

@@ -129,7 +129,7 @@ struct TesseractTests {
     @Test func enginesOnSeveralThreadsReadTheSame() async throws {
         let png = try renderTextPNG("Parallel engines read\nthe same words 1234")
         let expected = normalized(try TesseractEngine().recognize(png).text)
-        let images = 12
+        let images = 8
         for threads in [1, 2] {
             let pool = BlockingPool(threads: threads, name: "ocr-test")
             defer { pool.stop() }

