@@ -13,11 +13,17 @@ public enum NativeModels {
     }
 
     /// The providers whose files exist, and for each one that is missing, why (for the log).
-    public static func discover(cache: String = defaultCache, threads: Int = cores) -> (providers: [any ModelProvider], missing: [String]) {
+    public static func discover(cache: String = defaultCache, threads: Int = cores) -> (
+        providers: [any ModelProvider], missing: [String]
+    ) {
         var providers: [any ModelProvider] = []
         var missing: [String] = []
-        do { providers.append(try TesseractProvider(threads: threads)) } catch { missing.append("tesseract: \(error.message)") }
-        do { providers.append(try CascadeProvider(threads: threads)) } catch { missing.append("opencv: \(error.message)") }
+        do { providers.append(try TesseractProvider(threads: threads)) } catch {
+            missing.append("tesseract: \(error.message)")
+        }
+        do { providers.append(try CascadeProvider(threads: threads)) } catch {
+            missing.append("opencv: \(error.message)")
+        }
         let e5 = e5Files(cache: cache)
         if LocalFile.exists(e5.library) && LocalFile.exists(e5.model) {
             do { providers.append(try E5Provider(libraryPath: e5.library, modelPath: e5.model)) } catch {

@@ -14,7 +14,8 @@ final class PerThreadCache<Object>: @unchecked Sendable {
 
     /// The calling thread's object for `key`, made by `make` the first time. A thread outside
     /// the pool (index -1, after `stop`) gets a fresh object that is not kept.
-    func object<Failure: Error>(thread: Int, key: String, make: () throws(Failure) -> Object) throws(Failure) -> Object {
+    func object<Failure: Error>(thread: Int, key: String, make: () throws(Failure) -> Object) throws(Failure) -> Object
+    {
         guard slots.indices.contains(thread) else { return try make() }
         let slot = slots[thread]
         if let object = slot.objects[key] { return object }

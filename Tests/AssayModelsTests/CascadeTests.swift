@@ -1,6 +1,7 @@
 import AssayCore
-@testable import AssayModels
 import Testing
+
+@testable import AssayModels
 
 /// skimage's astronaut.png (Eileen Collins, NASA portrait, 512×512), from Debian's
 /// python3-skimage, installed by scripts/models/native.sh.
@@ -20,7 +21,8 @@ struct CascadeTests {
         #expect(card.classes.contains("face") && card.price == Price(unit: .perImage, microdollars: 200))
         let image = try cachedFile(astronautPath)
         let request = PredictRequest(
-            card: card, parameters: try card.resolve([:]), targets: [TargetFeature(modelClass: "face", kind: .boundingBox)],
+            card: card, parameters: try card.resolve([:]),
+            targets: [TargetFeature(modelClass: "face", kind: .boundingBox)],
             rows: [row("astronaut", image: image)])
         let results = try await provider.predict(request)
         guard case .success(let predictions, let usage) = results.first else {
@@ -40,8 +42,11 @@ struct CascadeTests {
             #expect(iou(best, astronautFace) > 0.5, "\(best)")
         } else {
             let (x, y) = (best.0 + best.2 / 2, best.1 + best.3 / 2)
-            #expect(x > astronautFace.0 && x < astronautFace.0 + astronautFace.2 && y > astronautFace.1 && y < astronautFace.1 + astronautFace.3)
-            #expect(best.2 * best.3 > 0.4 * astronautFace.2 * astronautFace.3 && iou(best, astronautFace) > 0.4, "\(best)")
+            #expect(
+                x > astronautFace.0 && x < astronautFace.0 + astronautFace.2 && y > astronautFace.1
+                    && y < astronautFace.1 + astronautFace.3)
+            #expect(
+                best.2 * best.3 > 0.4 * astronautFace.2 * astronautFace.3 && iou(best, astronautFace) > 0.4, "\(best)")
         }
         #expect((500_000...1_000_000).contains(predictions[0].confidencePPM ?? -1))
     }
@@ -51,7 +56,10 @@ struct CascadeTests {
         let card = try #require(provider.cards.first { $0.id == "opencv-cascade" })
         let request = PredictRequest(
             card: card, parameters: ["min_neighbors": .integer(5)],
-            targets: [TargetFeature(modelClass: "eye", kind: .boundingBox), TargetFeature(modelClass: "face", kind: .boundingBox)],
+            targets: [
+                TargetFeature(modelClass: "eye", kind: .boundingBox),
+                TargetFeature(modelClass: "face", kind: .boundingBox),
+            ],
             rows: [row("astronaut", image: try cachedFile(astronautPath))])
         guard case .success(let predictions, _) = try await provider.predict(request).first else {
             Issue.record("the row failed")
@@ -62,7 +70,9 @@ struct CascadeTests {
         for eye in eyes {
             guard case .box(let left, let top, let width, let height) = eye.value else { continue }
             let (x, y) = (left + width / 2, top + height / 2)
-            #expect(x > astronautFace.0 && x < astronautFace.0 + astronautFace.2 && y > astronautFace.1 && y < astronautFace.1 + astronautFace.3 / 2)
+            #expect(
+                x > astronautFace.0 && x < astronautFace.0 + astronautFace.2 && y > astronautFace.1
+                    && y < astronautFace.1 + astronautFace.3 / 2)
         }
         #expect(predictions.filter { $0.modelClass == "face" }.count == 1)
     }
@@ -70,20 +80,32 @@ struct CascadeTests {
     @Test func badRowsFailAloneAndBadRequestsFailWhole() async throws {
         let provider = try CascadeProvider(threads: 1)
         let card = try #require(provider.cards.first { $0.id == "opencv-haar-faces" })
-        let rows = [row("garbage", image: [0x89, 0x50, 0x4e, 0x47, 1, 2, 3]), row("text-only", text: "no image here"), row("blank", image: try renderTextPNG(" "))]
+        let rows = [
+            row("garbage", image: [0x89, 0x50, 0x4e, 0x47, 1, 2, 3]), row("text-only", text: "no image here"),
+            row("blank", image: try renderTextPNG(" ")),
+        ]
         let results = try await provider.predict(PredictRequest(card: card, parameters: [:], targets: [], rows: rows))
-        #expect(results[0] == .failure("the row's image cannot be decoded: not a decodable image (PNG, JPEG, BMP, TIFF, WebP …)"))
+        #expect(
+            results[0]
+                == .failure("the row's image cannot be decoded: not a decodable image (PNG, JPEG, BMP, TIFF, WebP …)"))
         #expect(results[1] == .failure("the row has no image: no inline bytes and no uri"))
         #expect(results[2] == .success([], ModelUsage(images: 1)))
 
         await #expect(throws: ModelError(.invalidRequest, "model opencv-haar-faces has no class eye (it has: face)")) {
-            try await provider.predict(PredictRequest(card: card, parameters: [:], targets: [TargetFeature(modelClass: "eye", kind: .boundingBox)], rows: []))
+            try await provider.predict(
+                PredictRequest(
+                    card: card, parameters: [:], targets: [TargetFeature(modelClass: "eye", kind: .boundingBox)],
+                    rows: []))
         }
         await #expect(throws: ModelError(.invalidRequest, "parameter scale_factor: 1.0 is below the minimum 1.01")) {
-            try await provider.predict(PredictRequest(card: card, parameters: ["scale_factor": .number(1)], targets: [], rows: []))
+            try await provider.predict(
+                PredictRequest(card: card, parameters: ["scale_factor": .number(1)], targets: [], rows: []))
         }
         await #expect(throws: ModelError(.invalidRequest, "parameter max_size: 10 is below min_size 30")) {
-            try await provider.predict(PredictRequest(card: card, parameters: ["min_size": .integer(30), "max_size": .integer(10)], targets: [], rows: []))
+            try await provider.predict(
+                PredictRequest(
+                    card: card, parameters: ["min_size": .integer(30), "max_size": .integer(10)], targets: [], rows: [])
+            )
         }
         var other = card
         other.id = "yolo"
@@ -96,7 +118,8 @@ struct CascadeTests {
         let weights: [Double] = [-.infinity, -50, -1, 0, 0.5, 1, 6.6, 56, 1e9, .infinity]
         let scores = weights.map { CascadeProvider.confidencePPM(levelWeight: $0) }
         #expect(scores == scores.sorted())
-        #expect(scores.first == 0 && scores.last == 1_000_000 && CascadeProvider.confidencePPM(levelWeight: 0) == 500_000)
+        #expect(
+            scores.first == 0 && scores.last == 1_000_000 && CascadeProvider.confidencePPM(levelWeight: 0) == 500_000)
         #expect(Set(scores.dropFirst().dropLast()).count == weights.count - 2)
     }
 }

@@ -1,6 +1,7 @@
 import AssayCore
-@testable import AssayModels
 import Testing
+
+@testable import AssayModels
 
 /// Sentences no one would label differently; none of them was used to choose the prompts.
 private let labelled: [(text: String, topic: String)] = [
@@ -42,7 +43,8 @@ struct E5Tests {
         #expect(card.id == "e5-zero-shot" && card.classes.isEmpty && card.outputKinds == [.radio, .checklist])
         let target = TargetFeature(modelClass: "topic", kind: .radio, options: topics.map { TargetOption(name: $0) })
         let rows = labelled.enumerated().map { row("r\($0.offset)", text: $0.element.text, mediaType: .text) }
-        let results = try await provider.predict(PredictRequest(card: card, parameters: try card.resolve([:]), targets: [target], rows: rows))
+        let results = try await provider.predict(
+            PredictRequest(card: card, parameters: try card.resolve([:]), targets: [target], rows: rows))
         for (result, example) in zip(results, labelled) {
             guard case .success(let predictions, let usage) = result, predictions.count == 1 else {
                 Issue.record("\(example.text): \(result)")
@@ -60,9 +62,16 @@ struct E5Tests {
         // Option names that say nothing; their descriptions decide.
         let target = TargetFeature(
             modelClass: "topic", kind: .radio,
-            options: [TargetOption(name: "A", description: "weather"), TargetOption(name: "B", description: "cooking and food")])
-        let rows = [row("w", text: "Heavy snow is expected tonight.", mediaType: .text), row("f", text: "Knead the dough and bake the bread.", mediaType: .text)]
-        let results = try await provider.predict(PredictRequest(card: provider.cards[0], parameters: [:], targets: [target], rows: rows))
+            options: [
+                TargetOption(name: "A", description: "weather"),
+                TargetOption(name: "B", description: "cooking and food"),
+            ])
+        let rows = [
+            row("w", text: "Heavy snow is expected tonight.", mediaType: .text),
+            row("f", text: "Knead the dough and bake the bread.", mediaType: .text),
+        ]
+        let results = try await provider.predict(
+            PredictRequest(card: provider.cards[0], parameters: [:], targets: [target], rows: rows))
         let values = results.map { result -> [RawValue] in
             guard case .success(let predictions, _) = result else { return [] }
             return predictions.map(\.value)
@@ -72,11 +81,14 @@ struct E5Tests {
 
     @Test func checklistTakesEveryOptionAboveTheThreshold() async throws {
         let provider = try provider()
-        let checklist = TargetFeature(modelClass: "tags", kind: .checklist, options: topics.map { TargetOption(name: $0) })
+        let checklist = TargetFeature(
+            modelClass: "tags", kind: .checklist, options: topics.map { TargetOption(name: $0) })
         let radio = TargetFeature(modelClass: "topic", kind: .radio, options: topics.map { TargetOption(name: $0) })
         let rows = [row("r", text: "The football match was called off because of the blizzard.", mediaType: .text)]
         func predict(threshold: Double) async throws -> [RawPrediction] {
-            let request = PredictRequest(card: provider.cards[0], parameters: ["threshold": .number(threshold)], targets: [checklist, radio], rows: rows)
+            let request = PredictRequest(
+                card: provider.cards[0], parameters: ["threshold": .number(threshold)], targets: [checklist, radio],
+                rows: rows)
             guard case .success(let predictions, _) = try await provider.predict(request)[0] else { return [] }
             return predictions
         }
@@ -98,27 +110,42 @@ struct E5Tests {
         let card = provider.cards[0]
         let target = TargetFeature(modelClass: "topic", kind: .radio, options: topics.map { TargetOption(name: $0) })
         let results = try await provider.predict(
-            PredictRequest(card: card, parameters: [:], targets: [target], rows: [row("empty", mediaType: .text), row("ok", text: "Rain tomorrow.", mediaType: .text)]))
+            PredictRequest(
+                card: card, parameters: [:], targets: [target],
+                rows: [row("empty", mediaType: .text), row("ok", text: "Rain tomorrow.", mediaType: .text)]))
         #expect(results[0] == .failure("the row has no text to classify"))
         #expect(results[1] != .failure("the row has no text to classify"))
 
-        await #expect(throws: ModelError(.invalidRequest, "model e5-zero-shot needs a radio or checklist feature with options to choose from")) {
+        await #expect(
+            throws: ModelError(
+                .invalidRequest, "model e5-zero-shot needs a radio or checklist feature with options to choose from")
+        ) {
             try await provider.predict(PredictRequest(card: card, parameters: [:], targets: [], rows: []))
         }
-        await #expect(throws: ModelError(.invalidRequest, "model e5-zero-shot fills radio and checklist features, not bounding_box (face)")) {
-            try await provider.predict(PredictRequest(card: card, parameters: [:], targets: [TargetFeature(modelClass: "face", kind: .boundingBox)], rows: []))
+        await #expect(
+            throws: ModelError(
+                .invalidRequest, "model e5-zero-shot fills radio and checklist features, not bounding_box (face)")
+        ) {
+            try await provider.predict(
+                PredictRequest(
+                    card: card, parameters: [:], targets: [TargetFeature(modelClass: "face", kind: .boundingBox)],
+                    rows: []))
         }
         await #expect(throws: ModelError(.invalidRequest, "feature topic has no options to choose from")) {
-            try await provider.predict(PredictRequest(card: card, parameters: [:], targets: [TargetFeature(modelClass: "topic", kind: .radio)], rows: []))
+            try await provider.predict(
+                PredictRequest(
+                    card: card, parameters: [:], targets: [TargetFeature(modelClass: "topic", kind: .radio)], rows: []))
         }
         await #expect(throws: ModelError(.invalidRequest, "parameter threshold: 1.5 is above the maximum 1.0")) {
-            try await provider.predict(PredictRequest(card: card, parameters: ["threshold": .number(1.5)], targets: [target], rows: []))
+            try await provider.predict(
+                PredictRequest(card: card, parameters: ["threshold": .number(1.5)], targets: [target], rows: []))
         }
     }
 
     @Test func embeddingsAreUnitVectorsThatPlaceParaphrasesClose() throws {
         let model = try provider().model
-        let vectors = try model.embed(["The cat sleeps on the sofa.", "A cat is napping on the couch.", "Interest rates rose again."], as: .query)
+        let vectors = try model.embed(
+            ["The cat sleeps on the sofa.", "A cat is napping on the couch.", "Interest rates rose again."], as: .query)
         #expect(vectors.count == 3 && vectors.allSatisfy { $0.count == 384 })
         for vector in vectors { #expect(abs(vector.reduce(0) { $0 + $1 * $1 } - 1) < 1e-3) }
         func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
@@ -132,7 +159,8 @@ struct E5Tests {
     }
 
     @Test func zeroShotArithmetic() {
-        let probabilities = ZeroShot.probabilities(of: [1, 0], against: [[1, 0], [0, 1], [0.6, 0.8]], temperature: 0.1)
+        let probabilities = ZeroShot.probabilities(
+            of: [1, 0], against: [[1, 0], [0, 1], [0.6, 0.8]], temperature: 0.1)
         #expect(abs(probabilities.reduce(0, +) - 1) < 1e-12)
         #expect(probabilities[0] > probabilities[2] && probabilities[2] > probabilities[1])
         #expect(ZeroShot.choose(probabilities, checklist: false, threshold: 0) == [0])

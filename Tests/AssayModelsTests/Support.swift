@@ -1,6 +1,7 @@
 import AssayCore
-@testable import AssayModels
 import Testing
+
+@testable import AssayModels
 
 #if canImport(Glibc)
     import Glibc
@@ -23,7 +24,9 @@ func normalized(_ text: String) -> String {
     text.lowercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
 }
 
-func row(_ id: String, image: [UInt8] = [], text: String = "", uri: String = "", mediaType: MediaType = .image) -> ModelInput {
+func row(_ id: String, image: [UInt8] = [], text: String = "", uri: String = "", mediaType: MediaType = .image)
+    -> ModelInput
+{
     ModelInput(rowID: ObjectID(rawValue: id), mediaType: mediaType, content: image, text: text, uri: uri)
 }
 

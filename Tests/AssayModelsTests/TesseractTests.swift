@@ -1,6 +1,7 @@
 import AssayCore
-@testable import AssayModels
 import Testing
+
+@testable import AssayModels
 
 private let sample = "The quick brown fox\njumps over the lazy dog 42\nInvoice 2024-117 total 318.50"
 
@@ -16,7 +17,9 @@ struct TesseractTests {
         #expect(page.meanConfidence > 80)
         #expect(page.words.map { normalized($0.text) } == normalized(sample).split(separator: " ").map(String.init))
         for word in page.words {
-            #expect(word.left >= 0 && word.top >= 0 && word.left + word.width <= page.width && word.top + word.height <= page.height)
+            #expect(
+                word.left >= 0 && word.top >= 0 && word.left + word.width <= page.width
+                    && word.top + word.height <= page.height)
             // Rendered at scale 1.5: letters are 20-50 px high and 10-35 px wide.
             #expect((15...60).contains(word.height), "\(word)")
             #expect(word.width >= 10 * word.text.count && word.width <= 35 * word.text.count + 20, "\(word)")
@@ -33,7 +36,9 @@ struct TesseractTests {
             previousLineTop = line.first!.top
             for (a, b) in zip(line, line.dropFirst()) {
                 #expect(a.left + a.width < b.left, "\(a.text) then \(b.text)")
-                #expect(abs((a.top + a.height) - (b.top + b.height)) < 20 || abs(a.top - b.top) < 20, "\(a.text) and \(b.text) share a line")
+                #expect(
+                    abs((a.top + a.height) - (b.top + b.height)) < 20 || abs(a.top - b.top) < 20,
+                    "\(a.text) and \(b.text) share a line")
             }
         }
     }
@@ -41,7 +46,9 @@ struct TesseractTests {
     @Test func providerGivesTextAndWordsPerRowAndFailsUndecodableRows() async throws {
         let provider = try TesseractProvider(threads: 2)
         let card = try #require(provider.cards.first)
-        #expect(card.id == "tesseract-ocr" && card.classes == ["text", "word"] && card.price == Price(unit: .perImage, microdollars: 1000))
+        #expect(
+            card.id == "tesseract-ocr" && card.classes == ["text", "word"]
+                && card.price == Price(unit: .perImage, microdollars: 1000))
         let png = try renderTextPNG("Hello Assay\nsecond line")
         let path = try temporaryFile(named: "hello world.png", contents: png)
         defer { removeTemporaryFile(path) }
@@ -79,7 +86,9 @@ struct TesseractTests {
             }
         }
         #expect(results[1] == .failure("not a decodable image (PNG, JPEG, TIFF, BMP, WebP, GIF, PNM)"))
-        guard case .failure(let remote) = results[4], case .failure(let missing) = results[5], case .failure(let empty) = results[6] else {
+        guard case .failure(let remote) = results[4], case .failure(let missing) = results[5],
+            case .failure(let empty) = results[6]
+        else {
             Issue.record("rows without a readable image must fail: \(results[4...])")
             return
         }
@@ -93,7 +102,8 @@ struct TesseractTests {
         let card = provider.cards[0]
         let png = try renderTextPNG("Hello Assay")
         let onlyText = PredictRequest(
-            card: card, parameters: ["page_segmentation_mode": .integer(7)], targets: [TargetFeature(modelClass: "text", kind: .freeText)],
+            card: card, parameters: ["page_segmentation_mode": .integer(7)],
+            targets: [TargetFeature(modelClass: "text", kind: .freeText)],
             rows: [row("r", image: png)])
         guard case .success(let predictions, _) = try await provider.predict(onlyText).first else {
             Issue.record("the row failed")
@@ -102,25 +112,37 @@ struct TesseractTests {
         #expect(predictions.map(\.modelClass) == ["text"])
 
         // Every word is below 100: none gets a box, the text stays.
-        let strict = PredictRequest(card: card, parameters: ["min_confidence": .number(100)], targets: [], rows: [row("r", image: png)])
+        let strict = PredictRequest(
+            card: card, parameters: ["min_confidence": .number(100)], targets: [], rows: [row("r", image: png)])
         guard case .success(let strictPredictions, _) = try await provider.predict(strict).first else {
             Issue.record("the row failed")
             return
         }
         #expect(strictPredictions.map(\.modelClass) == ["text"])
 
-        let unknownClass = PredictRequest(card: card, parameters: [:], targets: [TargetFeature(modelClass: "face", kind: .boundingBox)], rows: [])
-        await #expect(throws: ModelError(.invalidRequest, "model tesseract-ocr has no class face (it has: text, word)")) {
+        let unknownClass = PredictRequest(
+            card: card, parameters: [:], targets: [TargetFeature(modelClass: "face", kind: .boundingBox)], rows: [])
+        await #expect(throws: ModelError(.invalidRequest, "model tesseract-ocr has no class face (it has: text, word)"))
+        {
             try await provider.predict(unknownClass)
         }
         let unknownParameter = PredictRequest(card: card, parameters: ["dpi": .integer(300)], targets: [], rows: [])
-        await #expect(throws: ModelError(.invalidRequest, "parameter dpi: unknown for model tesseract-ocr (it takes: language, page_segmentation_mode, min_confidence)")) {
+        await #expect(
+            throws: ModelError(
+                .invalidRequest,
+                "parameter dpi: unknown for model tesseract-ocr (it takes: language, page_segmentation_mode, min_confidence)"
+            )
+        ) {
             try await provider.predict(unknownParameter)
         }
         #expect(throws: ParameterError(name: "page_segmentation_mode", reason: "14 is above the maximum 13.0")) {
             try card.resolve(["page_segmentation_mode": .integer(14)])
         }
-        #expect(throws: ParameterError(name: "language", reason: "\"klingon\" is not one of \(card.parameters[0].choices.joined(separator: ", "))")) {
+        #expect(
+            throws: ParameterError(
+                name: "language",
+                reason: "\"klingon\" is not one of \(card.parameters[0].choices.joined(separator: ", "))")
+        ) {
             try card.resolve(["language": .string("klingon")])
         }
     }
@@ -137,7 +159,9 @@ struct TesseractTests {
             // Warm up (load engines) before timing.
             for _ in 0..<threads * 2 {
                 try await pool.run { thread in
-                    _ = try engines.object(thread: thread, key: "eng") { () throws(TesseractError) in try TesseractEngine() }
+                    _ = try engines.object(thread: thread, key: "eng") { () throws(TesseractError) in
+                        try TesseractEngine()
+                    }
                 }
             }
             let start = now()
@@ -145,7 +169,9 @@ struct TesseractTests {
                 for _ in 0..<images {
                     group.addTask {
                         try await pool.run { thread in
-                            let engine = try engines.object(thread: thread, key: "eng") { () throws(TesseractError) in try TesseractEngine() }
+                            let engine = try engines.object(thread: thread, key: "eng") { () throws(TesseractError) in
+                                try TesseractEngine()
+                            }
                             return normalized(try engine.recognize(png).text)
                         }
                     }
@@ -154,7 +180,9 @@ struct TesseractTests {
             }
             let seconds = now() - start
             #expect(texts == Array(repeating: expected, count: images))
-            print("tesseract: \(threads) thread(s): \(Int(seconds * 1000 / Double(images))) ms per image, \(Int(Double(images) / seconds)) images/s")
+            print(
+                "tesseract: \(threads) thread(s): \(Int(seconds * 1000 / Double(images))) ms per image, \(Int(Double(images) / seconds)) images/s"
+            )
         }
     }
 }

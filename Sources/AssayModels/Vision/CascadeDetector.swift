@@ -23,7 +23,9 @@ public final class CascadeDetector {
     /// The objects in `image`, after OpenCV's grouping of overlapping windows: a window needs
     /// `minNeighbors` overlapping hits to count. `minSize` / `maxSize` bound the square side in
     /// pixels (0: the cascade's window / no bound).
-    public func detect(in image: GrayImage, scaleFactor: Double = 1.1, minNeighbors: Int = 3, minSize: Int = 0, maxSize: Int = 0)
+    public func detect(
+        in image: GrayImage, scaleFactor: Double = 1.1, minNeighbors: Int = 3, minSize: Int = 0, maxSize: Int = 0
+    )
         throws(VisionError) -> [Detection]
     {
         var capacity = 64

@@ -18,13 +18,16 @@ public final class CascadeProvider: ModelProvider {
 
     /// The cards whose cascade files exist under `dataDirectory`; fails when none does
     /// (install `opencv-data`).
-    public init(dataDirectory: String = CascadeProvider.defaultDataDirectory, threads: Int = NativeModels.cores) throws(ModelError) {
+    public init(dataDirectory: String = CascadeProvider.defaultDataDirectory, threads: Int = NativeModels.cores)
+        throws(ModelError)
+    {
         var models: [String: CascadeModel] = [:]
         var cards: [ModelCard] = []
         for model in CascadeModel.all {
             let installed = model.classes.filter { LocalFile.exists("\(dataDirectory)/\($0.file)") }
             guard !installed.isEmpty else { continue }
-            let available = CascadeModel(id: model.id, name: model.name, description: model.description, classes: installed)
+            let available = CascadeModel(
+                id: model.id, name: model.name, description: model.description, classes: installed)
             models[model.id] = available
             cards.append(available.card)
         }
@@ -58,7 +61,9 @@ public final class CascadeProvider: ModelProvider {
                 group.addTask { [pool] in
                     let prediction = await pool.run { thread in
                         Self.predict(row, options: options) { (path) throws(VisionError) in
-                            try detectors.object(thread: thread, key: path) { () throws(VisionError) in try CascadeDetector(path: path) }
+                            try detectors.object(thread: thread, key: path) { () throws(VisionError) in
+                                try CascadeDetector(path: path)
+                            }
                         }
                     }
                     return (index, prediction)
@@ -94,7 +99,9 @@ public final class CascadeProvider: ModelProvider {
             }
             if let unknown = request.targets.first(where: { !card.classes.contains($0.modelClass) }) {
                 throw ModelError(
-                    .invalidRequest, "model \(card.id) has no class \(unknown.modelClass) (it has: \(card.classes.joined(separator: ", ")))")
+                    .invalidRequest,
+                    "model \(card.id) has no class \(unknown.modelClass) (it has: \(card.classes.joined(separator: ", ")))"
+                )
             }
             // No targets: every class of the model.
             let wanted = Set(request.targets.map(\.modelClass))
@@ -105,7 +112,9 @@ public final class CascadeProvider: ModelProvider {
     }
 
     /// One row on a pool thread.
-    static func predict(_ row: ModelInput, options: Options, detector: (String) throws(VisionError) -> CascadeDetector) -> RowPrediction {
+    static func predict(_ row: ModelInput, options: Options, detector: (String) throws(VisionError) -> CascadeDetector)
+        -> RowPrediction
+    {
         let image: GrayImage
         do { image = try GrayImage(encoded: try RowImage.bytes(of: row)) } catch let failure as RowFailure {
             return .failure(failure.message)
@@ -116,14 +125,16 @@ public final class CascadeProvider: ModelProvider {
         for cascade in options.cascades {
             do {
                 let found = try detector(cascade.path).detect(
-                    in: image, scaleFactor: options.scaleFactor, minNeighbors: options.minNeighbors, minSize: options.minSize,
+                    in: image, scaleFactor: options.scaleFactor, minNeighbors: options.minNeighbors,
+                    minSize: options.minSize,
                     maxSize: options.maxSize)
                 for detection in found.sorted(by: { $0.levelWeight > $1.levelWeight }) {
                     predictions.append(
                         RawPrediction(
                             modelClass: cascade.modelClass,
                             value: .box(
-                                left: Double(detection.left), top: Double(detection.top), width: Double(detection.width),
+                                left: Double(detection.left), top: Double(detection.top),
+                                width: Double(detection.width),
                                 height: Double(detection.height)),
                             confidencePPM: confidencePPM(levelWeight: detection.levelWeight)))
                 }
@@ -171,7 +182,8 @@ struct CascadeModel: Sendable {
                     description: "Overlapping hits a detection needs: higher gives fewer false positives.",
                     defaultValue: .integer(3), minimum: 0, maximum: 100),
                 ParameterSpec(
-                    name: "min_size", kind: .integer, description: "Smallest object side in pixels (0: the cascade's window).",
+                    name: "min_size", kind: .integer,
+                    description: "Smallest object side in pixels (0: the cascade's window).",
                     defaultValue: .integer(0), minimum: 0, maximum: 100_000),
                 ParameterSpec(
                     name: "max_size", kind: .integer, description: "Largest object side in pixels (0: no limit).",
@@ -187,11 +199,13 @@ struct CascadeModel: Sendable {
             classes: [Class(name: "face", file: "haarcascades/haarcascade_frontalface_default.xml")]),
         CascadeModel(
             id: "opencv-lbp-faces", name: "OpenCV LBP frontal faces",
-            description: "Local-binary-pattern frontal face detector (lbpcascade_frontalface_improved): faster than Haar.",
+            description:
+                "Local-binary-pattern frontal face detector (lbpcascade_frontalface_improved): faster than Haar.",
             classes: [Class(name: "face", file: "lbpcascades/lbpcascade_frontalface_improved.xml")]),
         CascadeModel(
             id: "opencv-cascade", name: "OpenCV cascades",
-            description: "OpenCV's pretrained Haar cascades: faces, profiles, eyes, smiles, bodies, (Russian) plates, cat faces.",
+            description:
+                "OpenCV's pretrained Haar cascades: faces, profiles, eyes, smiles, bodies, (Russian) plates, cat faces.",
             classes: [
                 Class(name: "face", file: "haarcascades/haarcascade_frontalface_default.xml"),
                 Class(name: "profile_face", file: "haarcascades/haarcascade_profileface.xml"),

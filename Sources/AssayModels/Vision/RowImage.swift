@@ -18,7 +18,9 @@ enum RowImage {
         if !row.content.isEmpty { return row.content }
         guard !row.uri.isEmpty else { throw RowFailure("the row has no image: no inline bytes and no uri") }
         guard let path = localPath(row.uri) else {
-            throw RowFailure("the row has no inline image bytes and its uri \(row.uri) is not a local file (file:// or an absolute path)")
+            throw RowFailure(
+                "the row has no inline image bytes and its uri \(row.uri) is not a local file (file:// or an absolute path)"
+            )
         }
         return try LocalFile.read(path, limit: maximumFileBytes)
     }
@@ -43,7 +45,8 @@ enum RowImage {
                 bytes.append(byte)
                 continue
             }
-            guard utf8.count >= 2, let high = hexValue(utf8.removeFirst()), let low = hexValue(utf8.removeFirst()) else { return nil }
+            guard utf8.count >= 2, let high = hexValue(utf8.removeFirst()), let low = hexValue(utf8.removeFirst())
+            else { return nil }
             bytes.append(high << 4 | low)
         }
         return String(validating: bytes, as: UTF8.self)
