@@ -47,6 +47,19 @@ let package = Package(
         .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
         .target(name: "AssayModels", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
+        // The in-process models: Tesseract OCR, OpenCV cascades, e5 embeddings (loaded at run time).
+        .target(name: "AssayNativeModels", dependencies: ["AssayCore", "AssayModels", "CTesseract", "CAssayVision"], swiftSettings: swiftSettings),
+        // Tesseract OCR's C API and Leptonica (Debian's libtesseract-dev).
+        .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev"])]),
+        // OpenCV 4 (Debian's libopencv-dev) behind a C interface: image decoding and cascade detection.
+        .target(
+            name: "CAssayVision",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+            linkerSettings: [
+                .linkedLibrary("opencv_objdetect"), .linkedLibrary("opencv_imgcodecs"),
+                .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
+            ]
+        ),
         // The run service: model runs as durable jobs over the model providers.
         .target(name: "AssayRuns", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels"], swiftSettings: swiftSettings),
         // Evaluation metrics (classification, text) matching the reference tools: pure Swift, no I/O.
@@ -62,6 +75,7 @@ let package = Package(
         .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCatalogTests", dependencies: ["AssayServer", "AssayAccess", "AssayCatalog", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRunsTests", dependencies: ["AssayRuns", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayNativeModels", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
