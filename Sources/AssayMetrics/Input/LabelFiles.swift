@@ -11,6 +11,15 @@ public struct LabelRecord: Sendable, Hashable {
     public var isChecklist: Bool
     public var text: String?
     public var score: Double?
+
+    public init(id: String, line: Int, labels: [String], isChecklist: Bool, text: String? = nil, score: Double? = nil) {
+        self.id = id
+        self.line = line
+        self.labels = labels
+        self.isChecklist = isChecklist
+        self.text = text
+        self.score = score
+    }
 }
 
 /// Reads JSON-lines label files and pairs predictions with ground truth by id.
