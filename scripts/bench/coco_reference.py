@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-import pycocotools
+from importlib.metadata import version
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
@@ -34,7 +34,7 @@ def main():
         "load_seconds": t1 - t0,
         "eval_seconds": t2 - t1,
         "stats": [float(x) for x in ev.stats],
-        "pycocotools": getattr(pycocotools, "__version__", "unknown"),
+        "pycocotools": version("pycocotools"),
     }))
 
 
