@@ -8,7 +8,13 @@ ASSAY_DATA ?= ./assay-data
 # Where `make models` keeps what it installs (machine-wide, outside the repo, by version).
 export ASSAY_CACHE ?= /var/cache/assay
 
-.PHONY: all deps models build release run test proto proto-check bench fmt clean
+# The reference tools `make bench` times beside Assay's own metrics (PyPI, pinned), in a venv
+# in the machine-wide cache keyed by their versions; Chromium (Debian) for the HTML report test.
+BENCH_PY_PACKAGES := pycocotools==2.0.11 numpy==2.4.6
+BENCH_VENV := $(ASSAY_CACHE)/bench/venv-pycocotools-2.0.11-numpy-2.4.6
+TEST_APT_PACKAGES := chromium
+
+.PHONY: all deps test-deps bench-deps models build release run test proto proto-check bench bench-coco fmt clean
 
 all: build
 
@@ -20,6 +26,24 @@ deps:
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## test-deps: what tests need beyond the build (headless Chromium renders the HTML report).
+test-deps:
+	@missing=""; \
+	for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## bench-deps: pycocotools and numpy in a venv under $(ASSAY_CACHE) (skipped when there).
+bench-deps:
+	@if [ ! -x "$(BENCH_VENV)/bin/python" ] || ! "$(BENCH_VENV)/bin/python" -c "import pycocotools, numpy" 2>/dev/null; then \
+		echo "installing $(BENCH_PY_PACKAGES) into $(BENCH_VENV)"; \
+		mkdir -p "$(dir $(BENCH_VENV))" && rm -rf "$(BENCH_VENV)" && python3 -m venv "$(BENCH_VENV)" && \
+		"$(BENCH_VENV)/bin/pip" install -q $(BENCH_PY_PACKAGES); \
 	fi
 
 ## models: install the models and model runtimes into $(ASSAY_CACHE) (skips what is there).
@@ -39,7 +63,7 @@ run: release models
 	.build/release/assay serve --addr $(ASSAY_ADDR) --data $(ASSAY_DATA)
 
 ## test: build once, check the generated code is fresh, run every test.
-test: build models
+test: build models test-deps
 	$(MAKE) --no-print-directory proto-check PROTOGEN=.build/debug/assay-protogen
 	$(SWIFT) test --skip-build
 
@@ -64,10 +88,15 @@ proto-check:
 	fi
 
 ## bench: the numbers (release build): unary latency, streaming throughput.
-bench: deps models
+bench: deps models bench-deps
 	$(SWIFT) build -c release --product assay
 	$(SWIFT) build -c release --product assay-bench
-	.build/release/assay-bench --server .build/release/assay
+	.build/release/assay-bench --server .build/release/assay --python $(BENCH_VENV)/bin/python
+
+## bench-coco: only the COCO evaluation against pycocotools.
+bench-coco: deps bench-deps
+	$(SWIFT) build -c release --product assay-bench
+	.build/release/assay-bench --coco-only --python $(BENCH_VENV)/bin/python
 
 ## fmt: format the Swift sources with the checked-in .swift-format.
 fmt:

@@ -8,132 +8,167 @@ struct ScoredDetection: Sendable {
 
 /// One `evaluateImg` result: one image, one category, one area range.
 struct ImageEvaluation: Sendable {
-    /// `dtMatches[t][d]`: the matched ground-truth id, 0 when unmatched.
-    var dtMatches: [[Int]]
-    /// `dtIgnore[t][d]`.
-    var dtIgnore: [[Bool]]
+    /// Detections kept (at most the largest maxDet), highest score first.
+    var count: Int
+    /// `dtMatches[t][d]` flattened (t * count + d): the matched ground-truth id, 0 when unmatched.
+    var dtMatches: [Int]
+    /// `dtIgnore[t][d]` flattened likewise.
+    var dtIgnore: [Bool]
     /// Detection scores, highest first.
     var dtScores: [Double]
-    /// Ground-truth ignore flags, in the ignore-last order.
-    var gtIgnore: [Bool]
+    /// How many ground-truth objects are not ignored in this area range.
+    var regularTruth: Int
 }
 
 extension COCOEvaluation {
-    /// `COCOeval.evaluateImg` for one image and category: `nil` when there is neither ground
-    /// truth nor a detection.
-    static func evaluateImage(
-        truth unsortedTruth: [COCOGroundTruth], detections unsorted: [ScoredDetection],
-        area range: (lower: Double, upper: Double), maxDet: Int
-    ) -> ImageEvaluation? {
-        if unsortedTruth.isEmpty && unsorted.isEmpty { return nil }
-        let ignoreFlags = unsortedTruth.map { $0.isCrowd || $0.area < range.lower || $0.area > range.upper }
-        let gtOrder = stableArgsort(ignoreFlags.map { $0 ? 1.0 : 0.0 })
-        let truth = gtOrder.map { unsortedTruth[$0] }
-        let gtIg = gtOrder.map { ignoreFlags[$0] }
-        let dtOrder = stableArgsort(unsorted.map { -$0.score })
-        let detections = dtOrder.prefix(maxDet).map { unsorted[$0] }
-        let crowd = truth.map(\.isCrowd)
-        // The IoU matrix of the score-sorted detections with the gt in ignore-last order.
-        let ious = detections.map { d in truth.indices.map { g in BoxIoU.iou(d.box, truth[g].box, crowd: crowd[g]) } }
+    /// `evaluateImg` for every image of one category and every area range:
+    /// `result[a][i]`, nil where the image has neither ground truth nor a detection.
+    static func evaluateCategory(
+        truth: [Int: [COCOGroundTruth]], detections: [Int: [ScoredDetection]], imageCount: Int
+    ) -> [[ImageEvaluation?]] {
+        var byArea = Array(repeating: [ImageEvaluation?](repeating: nil, count: imageCount), count: areaRanges.count)
+        let maxDet = maxDetections[maxDetections.count - 1]
+        for image in Set(truth.keys).union(detections.keys) {
+            let g = truth[image] ?? []
+            // computeIoU: detections sorted by score (stable), cut to the largest maxDet, against
+            // the ground truth in input order; evaluateImg then reorders the columns per area.
+            let unsorted = detections[image] ?? []
+            let order = stableArgsort(unsorted.map { -$0.score })
+            let d = order.prefix(maxDet).map { unsorted[$0] }
+            var ious = [Double](repeating: 0, count: d.count * g.count)
+            for (di, det) in d.enumerated() {
+                for (gi, object) in g.enumerated() {
+                    ious[di * g.count + gi] = BoxIoU.iou(det.box, object.box, crowd: object.isCrowd)
+                }
+            }
+            for a in areaRanges.indices {
+                byArea[a][image] = evaluateImage(truth: g, detections: d, ious: ious, area: areaRanges[a])
+            }
+        }
+        return byArea
+    }
 
-        let T = iouThresholds.count, G = truth.count, D = detections.count
-        var gtm = Array(repeating: Array(repeating: 0, count: G), count: T)
-        var dtm = Array(repeating: Array(repeating: 0, count: D), count: T)
-        var dtIg = Array(repeating: Array(repeating: false, count: D), count: T)
+    /// `COCOeval.evaluateImg` for one image, category and area range, given the detections in
+    /// score order and their IoUs with the ground truth in input order (`ious[d * G + g]`).
+    static func evaluateImage(
+        truth unsortedTruth: [COCOGroundTruth], detections: [ScoredDetection], ious: [Double],
+        area range: (lower: Double, upper: Double)
+    ) -> ImageEvaluation? {
+        if unsortedTruth.isEmpty && detections.isEmpty { return nil }
+        let G = unsortedTruth.count, D = detections.count, T = iouThresholds.count
+        let ignoreFlags = unsortedTruth.map { $0.isCrowd || $0.area < range.lower || $0.area > range.upper }
+        // Ignored ground truth last, otherwise input order (a stable sort on the flag).
+        let gtOrder = ignoreFlags.indices.filter { !ignoreFlags[$0] } + ignoreFlags.indices.filter { ignoreFlags[$0] }
+        let gtIg = gtOrder.map { ignoreFlags[$0] }
+        let crowd = gtOrder.map { unsortedTruth[$0].isCrowd }
+        let ids = gtOrder.map { unsortedTruth[$0].id }
+
+        var dtm = [Int](repeating: 0, count: T * D)
+        var dtIg = [Bool](repeating: false, count: T * D)
         if G > 0 && D > 0 {
+            var gtm = [Int](repeating: 0, count: G)
             for (tind, t) in iouThresholds.enumerated() {
+                for g in 0..<G { gtm[g] = 0 }
                 for dind in 0..<D {
                     var iou = min(t, 1 - 1e-10)
                     var m = -1
+                    let row = dind * G
                     for gind in 0..<G {
                         // Already matched and not a crowd: skip.
-                        if gtm[tind][gind] > 0 && !crowd[gind] { continue }
+                        if gtm[gind] > 0 && !crowd[gind] { continue }
                         // Matched to a regular gt, and the rest are ignored: stop.
                         if m > -1 && !gtIg[m] && gtIg[gind] { break }
-                        if ious[dind][gind] < iou { continue }
-                        iou = ious[dind][gind]
+                        let value = ious[row + gtOrder[gind]]
+                        if value < iou { continue }
+                        iou = value
                         m = gind
                     }
                     if m == -1 { continue }
-                    dtIg[tind][dind] = gtIg[m]
-                    dtm[tind][dind] = truth[m].id
-                    gtm[tind][m] = detections[dind].id
+                    dtIg[tind * D + dind] = gtIg[m]
+                    dtm[tind * D + dind] = ids[m]
+                    gtm[m] = detections[dind].id
                 }
             }
         }
         // Unmatched detections outside the area range are ignored.
-        for tind in 0..<T {
-            for dind in 0..<D where dtm[tind][dind] == 0 {
-                let a = detections[dind].area
-                if a < range.lower || a > range.upper { dtIg[tind][dind] = true }
-            }
+        for dind in 0..<D {
+            let a = detections[dind].area
+            guard a < range.lower || a > range.upper else { continue }
+            for tind in 0..<T where dtm[tind * D + dind] == 0 { dtIg[tind * D + dind] = true }
         }
-        return ImageEvaluation(dtMatches: dtm, dtIgnore: dtIg, dtScores: detections.map(\.score), gtIgnore: gtIg)
+        return ImageEvaluation(
+            count: D, dtMatches: dtm, dtIgnore: dtIg, dtScores: detections.map(\.score),
+            regularTruth: gtIg.count { !$0 })
     }
 
-    /// `COCOeval.accumulate`: per category, area range and maxDets, the images' detections
-    /// merged by score, cumulative tp/fp, recall, precision made monotone, and precision at
-    /// the 101 recall thresholds (`np.searchsorted(rc, recThrs, side='left')`).
-    static func accumulate(
-        _ evalImgs: [[[ImageEvaluation?]]], images: [Int], categories: [Int]
-    ) -> COCOEvaluationResult {
-        let T = iouThresholds.count, R = recallThresholds.count, K = categories.count
+    /// `COCOeval.accumulate` for one category: per area range and maxDets, the images'
+    /// detections merged by score, cumulative tp/fp, recall, precision made monotone, and
+    /// precision at the 101 recall thresholds (`np.searchsorted(rc, recThrs, side='left')`).
+    /// Returns `precision[t, r, a, m]` and `recall[t, a, m]` (C order), -1 where undefined.
+    static func accumulateCategory(_ evalImgs: [[ImageEvaluation?]]) -> (precision: [Double], recall: [Double]) {
+        let T = iouThresholds.count, R = recallThresholds.count
         let A = areaRanges.count, M = maxDetections.count
-        var result = COCOEvaluationResult(
-            imageIDs: images, categoryIDs: categories,
-            precision: Array(repeating: -1, count: T * R * K * A * M),
-            recall: Array(repeating: -1, count: T * K * A * M))
-        for k in 0..<K {
-            for a in 0..<A {
-                let E = evalImgs[k][a].compactMap { $0 }
-                if E.isEmpty { continue }
-                for (m, maxDet) in maxDetections.enumerated() {
-                    let scores = E.flatMap { $0.dtScores.prefix(maxDet) }
-                    let order = stableArgsort(scores.map { -$0 })
-                    let npig = E.reduce(0) { $0 + $1.gtIgnore.count { !$0 } }
-                    if npig == 0 { continue }
-                    for t in 0..<T {
-                        let dtm = E.flatMap { $0.dtMatches[t].prefix(maxDet) }
-                        let dtIg = E.flatMap { $0.dtIgnore[t].prefix(maxDet) }
-                        let nd = order.count
-                        var rc = [Double](), pr = [Double]()
-                        rc.reserveCapacity(nd)
-                        pr.reserveCapacity(nd)
-                        var tpCount = 0, fpCount = 0
-                        for i in order {
-                            if !dtIg[i] {
-                                if dtm[i] != 0 { tpCount += 1 } else { fpCount += 1 }
-                            }
-                            let tp = Double(tpCount), fp = Double(fpCount)
-                            rc.append(tp / Double(npig))
-                            pr.append(tp / (fp + tp + Double.ulpOfOne))
+        var precision = [Double](repeating: -1, count: T * R * A * M)
+        var recall = [Double](repeating: -1, count: T * A * M)
+        var rc = [Double](), pr = [Double]()
+        for a in 0..<A {
+            let E = evalImgs[a].compactMap { $0 }
+            if E.isEmpty { continue }
+            let npig = E.reduce(0) { $0 + $1.regularTruth }
+            if npig == 0 { continue }
+            for (m, maxDet) in maxDetections.enumerated() {
+                // (image, detection) of every kept detection, in the merged score order.
+                var owners: [(e: Int, d: Int)] = []
+                var scores: [Double] = []
+                for (e, image) in E.enumerated() {
+                    for d in 0..<min(maxDet, image.count) {
+                        owners.append((e, d))
+                        scores.append(-image.dtScores[d])
+                    }
+                }
+                let order = stableArgsort(scores)
+                let nd = order.count
+                for t in 0..<T {
+                    rc.removeAll(keepingCapacity: true)
+                    pr.removeAll(keepingCapacity: true)
+                    var tpCount = 0, fpCount = 0
+                    for i in order {
+                        let (e, d) = owners[i]
+                        let image = E[e]
+                        if !image.dtIgnore[t * image.count + d] {
+                            if image.dtMatches[t * image.count + d] != 0 { tpCount += 1 } else { fpCount += 1 }
                         }
-                        result.recall[result.index(t: t, k: k, a: a, m: m)] = nd > 0 ? rc[nd - 1] : 0
-                        if nd > 1 {
-                            for i in stride(from: nd - 1, to: 0, by: -1) where pr[i] > pr[i - 1] {
-                                pr[i - 1] = pr[i]
-                            }
+                        let tp = Double(tpCount), fp = Double(fpCount)
+                        rc.append(tp / Double(npig))
+                        pr.append(tp / (fp + tp + Double.ulpOfOne))
+                    }
+                    recall[(t * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0
+                    if nd > 1 {
+                        for i in stride(from: nd - 1, to: 0, by: -1) where pr[i] > pr[i - 1] {
+                            pr[i - 1] = pr[i]
                         }
-                        for (ri, threshold) in recallThresholds.enumerated() {
-                            let pi = searchsortedLeft(rc, threshold)
-                            // pycocotools fills q (zeros) until the first index past the end.
-                            if pi >= nd {
-                                for rj in ri..<R { result.precision[result.index(t: t, r: rj, k: k, a: a, m: m)] = 0 }
-                                break
-                            }
-                            result.precision[result.index(t: t, r: ri, k: k, a: a, m: m)] = pr[pi]
+                    }
+                    var lower = 0
+                    for ri in 0..<R {
+                        // Recall is non-decreasing and so are the thresholds: search from the last hit.
+                        lower = searchsortedLeft(rc, recallThresholds[ri], from: lower)
+                        // pycocotools fills q (zeros) until the first index past the end.
+                        if lower >= nd {
+                            for rj in ri..<R { precision[((t * R + rj) * A + a) * M + m] = 0 }
+                            break
                         }
+                        precision[((t * R + ri) * A + a) * M + m] = pr[lower]
                     }
                 }
             }
         }
-        return result
+        return (precision, recall)
     }
 
     /// `np.searchsorted(values, x, side='left')` for ascending `values`: the first index whose
-    /// value is not less than `x`.
-    static func searchsortedLeft(_ values: [Double], _ x: Double) -> Int {
-        var lo = 0, hi = values.count
+    /// value is not less than `x` (searching from `from`, which must not be past it).
+    static func searchsortedLeft(_ values: [Double], _ x: Double, from: Int = 0) -> Int {
+        var lo = from, hi = values.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if values[mid] < x { lo = mid + 1 } else { hi = mid }

@@ -204,33 +204,59 @@ public enum COCOEvaluation {
     /// Evaluates detections against ground truth over the given images and categories, as
     /// `COCOeval.evaluate()` then `accumulate()` do. Objects on other images or categories are
     /// left out; duplicate ids are removed and the rest sorted, as `np.unique` does.
+    ///
+    /// Categories are independent in both steps, so with `parallel` (the default) they are
+    /// shared out over the machine's cores; the result is the same either way.
     public static func evaluate(
-        truth: [COCOGroundTruth], detections: [COCODetection], imageIDs: [Int], categoryIDs: [Int]
+        truth: [COCOGroundTruth], detections: [COCODetection], imageIDs: [Int], categoryIDs: [Int],
+        parallel: Bool = true
     ) -> COCOEvaluationResult {
         let images = Array(Set(imageIDs)).sorted()
         let categories = Array(Set(categoryIDs)).sorted()
-        struct Key: Hashable { var image: Int, category: Int }
-        var gts: [Key: [COCOGroundTruth]] = [:]
-        for g in truth { gts[Key(image: g.imageID, category: g.categoryID), default: []].append(g) }
-        var dts: [Key: [ScoredDetection]] = [:]
-        for (i, d) in detections.enumerated() {
-            dts[Key(image: d.imageID, category: d.categoryID), default: []]
-                .append(ScoredDetection(id: i + 1, box: d.box, area: d.box.area, score: d.score))
+        let imageIndex = Dictionary(uniqueKeysWithValues: images.enumerated().map { ($1, $0) })
+        let categoryIndex = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
+        // Per category, the objects and detections of each image (by image position), in input order.
+        var gts = Array(repeating: [Int: [COCOGroundTruth]](), count: categories.count)
+        for g in truth {
+            guard let k = categoryIndex[g.categoryID], let i = imageIndex[g.imageID] else { continue }
+            gts[k][i, default: []].append(g)
         }
-        // evalImgs[k][a][i], each computed with the largest maxDet.
-        var evalImgs: [[[ImageEvaluation?]]] = []
-        for category in categories {
-            var byArea: [[ImageEvaluation?]] = Array(repeating: [], count: areaRanges.count)
-            for image in images {
-                let key = Key(image: image, category: category)
-                let g = gts[key] ?? [], d = dts[key] ?? []
-                for a in areaRanges.indices {
-                    byArea[a].append(evaluateImage(truth: g, detections: d, area: areaRanges[a],
-                                                   maxDet: maxDetections[maxDetections.count - 1]))
+        var dts = Array(repeating: [Int: [ScoredDetection]](), count: categories.count)
+        for (n, d) in detections.enumerated() {
+            guard let k = categoryIndex[d.categoryID], let i = imageIndex[d.imageID] else { continue }
+            dts[k][i, default: []].append(ScoredDetection(id: n + 1, box: d.box, area: d.box.area, score: d.score))
+        }
+        let T = iouThresholds.count, R = recallThresholds.count, K = categories.count
+        let A = areaRanges.count, M = maxDetections.count
+        var result = COCOEvaluationResult(
+            imageIDs: images, categoryIDs: categories,
+            precision: Array(repeating: -1, count: T * R * K * A * M),
+            recall: Array(repeating: -1, count: T * K * A * M))
+        let perCategory = CategoryResults(count: K)
+        let truthByCategory = gts, detectionsByCategory = dts, imageCount = images.count
+        let work = { @Sendable (k: Int) in
+            let evaluations = evaluateCategory(
+                truth: truthByCategory[k], detections: detectionsByCategory[k], imageCount: imageCount)
+            perCategory.store(k, accumulateCategory(evaluations))
+        }
+        if parallel && K > 1 {
+            concurrentPerform(iterations: K, work)
+        } else {
+            for k in 0..<K { work(k) }
+        }
+        for k in 0..<K {
+            let (precision, recall) = perCategory.take(k)
+            for t in 0..<T {
+                for a in 0..<A {
+                    for m in 0..<M {
+                        result.recall[result.index(t: t, k: k, a: a, m: m)] = recall[(t * A + a) * M + m]
+                        for r in 0..<R {
+                            result.precision[result.index(t: t, r: r, k: k, a: a, m: m)] = precision[((t * R + r) * A + a) * M + m]
+                        }
+                    }
                 }
             }
-            evalImgs.append(byArea)
         }
-        return accumulate(evalImgs, images: images, categories: categories)
+        return result
     }
 }

@@ -125,6 +125,10 @@ func stopServer(_ pid: pid_t, _ data: String) {
     _ = system("rm -rf '\(data)'")
 }
 
+if CommandLine.arguments.contains("--coco-only") {
+    try cocoBench(python: arg("python", "python3"), rounds: rounds)
+    return
+}
 if let existing = CommandLine.arguments.firstIndex(of: "--unary-only") {
     // Profiling aid: unary calls against a running server: --unary-only HOST:PORT KEY
     let a = CommandLine.arguments
@@ -293,6 +297,7 @@ if rssRows > 0 {
     let (rate, rss) = try await durableIngest(rssRows, preEncoded: nil)
     say(String(format: "durable ingest of %d rows (client encoding as it sends): %.0f rows/s, server peak RSS %d MB", rssRows, rate, rss))
 }
+try cocoBench(python: arg("python", "python3"), rounds: rounds)
 }
 
 try await withTaskExecutorPreference(RPCClient.sharedLoop) {

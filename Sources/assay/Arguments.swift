@@ -6,6 +6,8 @@ import Glibc
 /// positional words. Every flag a command does not ask for is an error, so typos are caught.
 struct Arguments {
     private var options: [String: String] = [:]
+    /// Every value of each flag, in order (for flags that may repeat, like `--pred`).
+    private var allValues: [String: [String]] = [:]
     private var switches: Set<String> = []
     private(set) var positional: [String] = []
     private var used: Set<String> = []
@@ -21,11 +23,13 @@ struct Arguments {
                 let body = String(w.dropFirst(2))
                 if let eq = body.firstIndex(of: "=") {
                     options[String(body[..<eq])] = String(body[body.index(after: eq)...])
+                    allValues[String(body[..<eq]), default: []].append(String(body[body.index(after: eq)...]))
                 } else if Arguments.switchNames.contains(body) {
                     switches.insert(body)
                 } else {
                     guard i + 1 < words.count else { throw UsageError("--\(body) needs a value") }
                     options[body] = words[i + 1]
+                    allValues[body, default: []].append(words[i + 1])
                     i += 1
                 }
             } else {
@@ -38,6 +42,12 @@ struct Arguments {
     mutating func option(_ name: String) -> String? {
         used.insert(name)
         return options[name]
+    }
+
+    /// Every value given for a repeatable flag, in order.
+    mutating func values(_ name: String) -> [String] {
+        used.insert(name)
+        return allValues[name] ?? []
     }
 
     mutating func flag(_ name: String) -> Bool {

@@ -25,6 +25,11 @@ struct AssayMain {
           labels     import DATASET ONTOLOGY FILE.jsonl
           export     DATASET [--content]   rows and labels as NDJSON on standard output
           keys       create NAME [--role admin|member|reviewer] | list | revoke KEY_ID
+
+        offline (files, no server; docs/compare.md):
+          metrics    detection --gt GT.json --pred PRED.json [--iou-type bbox] [--confidence C] [--iou T]
+                     classification|text --gt GT.jsonl --pred PRED.jsonl        [--json]
+          report     --gt GT --pred A [--pred B ...] --out report.html [--confidence C] [--iou T] [--seed N] [--resamples N]
         """
 
     static func main() async {
@@ -53,6 +58,7 @@ struct AssayMain {
             case "labels": status = try await CatalogCommands.labels(&args)
             case "export": status = try await CatalogCommands.export(&args)
             case "keys": status = try await CatalogCommands.keys(&args)
+            case "metrics", "report": status = try MetricsCommands.run(command, &args)
             default: throw UsageError("unknown command \(command)")
             }
             exit(status)
