@@ -98,7 +98,8 @@ enum Schema {
             value ANY NOT NULL
         ) STRICT;
         INSERT INTO meta (name, value) VALUES ('row_id_key', randomblob(16));
-        """
+        """,
+        Schema.billing,
     ]
 
     /// The version this build writes.
