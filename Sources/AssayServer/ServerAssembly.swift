@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AssayAccess
+public import AssayBilling
 import AssayCatalog
 public import AssayCore
 public import AssayRPC
@@ -15,22 +16,28 @@ public struct ServerAssembly: Sendable {
     public let server: RPCServer
     public let health: HealthProvider
     public let metrics: MethodMetrics
+    /// Billing: what the run service admits and settles runs through (`RunBilling`) and the
+    /// review service meters through (`ReviewBilling`).
+    public let billing: Billing
 
     /// Paths callable without an API key.
     public static let unauthenticatedPaths: Set<String> = [HealthService.check.path, HealthService.watch.path]
 
     public init(
         storage: any Storage, limits: ServerLimits = ServerLimits(), logger: Logger,
-        executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now
+        executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now,
+        models: @escaping @Sendable (String) -> ModelCard? = { _ in nil }
     ) {
         let metrics = MethodMetrics()
-        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys"])
+        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Billing"])
         var router = Router()
         router.register(health)
         router.register(EchoProvider())
         let authenticator = KeyAuthenticator(store: storage)
         router.register(KeysProvider(store: storage, authenticator: authenticator, clock: clock))
         router.register(CatalogProvider(store: storage, clock: clock))
+        let billing = Billing(store: storage, clock: clock)
+        router.register(BillingProvider(billing: billing, store: storage, models: models))
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
         server = RPCServer(
@@ -46,6 +53,7 @@ public struct ServerAssembly: Sendable {
         )
         self.health = health
         self.metrics = metrics
+        self.billing = billing
     }
 
     /// Microseconds since the epoch, from the real-time clock.
