@@ -251,7 +251,7 @@ public final class Billing: RunBilling, ReviewBilling {
             return LedgerEntry(
                 key: ChargeKey.catalog(cycle, dataset: dataset), organizationID: organization, kind: .catalog, datasetIDs: dataset,
                 quantity: Arithmetic.ceilDiv(rowSeconds, cycle.seconds), units: units, unitMicrodollars: prices.plan.unitMicrodollars,
-                microdollars: prices.unitsCost(units), cycle: cycle, at: cycle.end, priceBookVersion: prices.priceBookVersion)
+                microdollars: prices.unitsCost(units), cycle: cycle, at: cycle.end - 1, priceBookVersion: prices.priceBookVersion)
         }
     }
 
