@@ -25,6 +25,7 @@ struct AssayMain {
           labels     import DATASET ONTOLOGY FILE.jsonl
           export     DATASET [--content]   rows and labels as NDJSON on standard output
           keys       create NAME [--role admin|member|reviewer] | list | revoke KEY_ID
+          billing    plan | enable | disable | payment | budget | estimate | usage | charges | invoice   (docs/billing.md)
         """
 
     static func main() async {
@@ -53,6 +54,7 @@ struct AssayMain {
             case "labels": status = try await CatalogCommands.labels(&args)
             case "export": status = try await CatalogCommands.export(&args)
             case "keys": status = try await CatalogCommands.keys(&args)
+            case "billing": status = try await BillingCommands.run(&args)
             default: throw UsageError("unknown command \(command)")
             }
             exit(status)
