@@ -217,7 +217,7 @@ public final class Billing: RunBilling, ReviewBilling {
                     priceBookVersion: prices.priceBookVersion))
         }
         let ready = charges
-        try await storage { () async throws(StorageError) in
+        _ = try await storage { () async throws(StorageError) in
             try await store.recordCharges(organization: usage.organizationID, ready, releasing: usage.runID)
         }
     }
@@ -233,7 +233,7 @@ public final class Billing: RunBilling, ReviewBilling {
             key: ChargeKey.review(key), organizationID: organization, kind: .review, datasetIDs: LedgerEntry.datasetList(datasetIDs),
             quantity: Int64(rows), units: units, unitMicrodollars: prices.plan.unitMicrodollars, microdollars: prices.unitsCost(units),
             cycle: BillingCycle(containing: at), at: at, priceBookVersion: prices.priceBookVersion)
-        try await storage { () async throws(StorageError) in try await store.recordCharges(organization: organization, [charge], releasing: nil) }
+        _ = try await storage { () async throws(StorageError) in try await store.recordCharges(organization: organization, [charge], releasing: nil) }
     }
 
     // MARK: cycles and invoices
