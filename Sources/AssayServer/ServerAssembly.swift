@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AssayAccess
+public import AssayBilling
 import AssayCatalog
 public import AssayCore
 public import AssayModels
@@ -19,6 +20,9 @@ public struct ServerAssembly: Sendable {
     public let metrics: MethodMetrics
     /// Works on model runs; `start()` resumes unfinished ones, `stop()` halts the workers.
     public let runs: RunEngine
+    /// Billing: what the run service admits and settles runs through (`RunBilling`) and the
+    /// review service meters through (`ReviewBilling`).
+    public let billing: Billing
 
     /// Paths callable without an API key.
     public static let unauthenticatedPaths: Set<String> = [HealthService.check.path, HealthService.watch.path]
@@ -29,16 +33,19 @@ public struct ServerAssembly: Sendable {
         executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now
     ) {
         let metrics = MethodMetrics()
-        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run"])
-        let billing: any RunBilling = runBilling ?? UnconfiguredBilling()
-        let runs = RunEngine(store: storage, models: models, billing: billing, clock: clock, logger: logger.with("service", "run"))
+        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run", "assay.v1.Billing"])
+        let billing = Billing(store: storage, clock: clock)
+        // Tests that are not about billing may hand the run service another implementation.
+        let runBilling: any RunBilling = runBilling ?? billing
+        let runs = RunEngine(store: storage, models: models, billing: runBilling, clock: clock, logger: logger.with("service", "run"))
         var router = Router()
         router.register(health)
         router.register(EchoProvider())
         let authenticator = KeyAuthenticator(store: storage)
         router.register(KeysProvider(store: storage, authenticator: authenticator, clock: clock))
         router.register(CatalogProvider(store: storage, clock: clock))
-        router.register(RunProvider(store: storage, engine: runs, models: models, billing: billing, clock: clock))
+        router.register(RunProvider(store: storage, engine: runs, models: models, billing: runBilling, clock: clock))
+        router.register(BillingProvider(billing: billing, store: storage, models: { models.card($0) }))
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
         server = RPCServer(
@@ -55,6 +62,7 @@ public struct ServerAssembly: Sendable {
         self.health = health
         self.metrics = metrics
         self.runs = runs
+        self.billing = billing
     }
 
     /// Resumes the runs the store says are unfinished.
@@ -75,12 +83,3 @@ public struct ServerAssembly: Sendable {
     }
 }
 
-/// Refuses every run: what a server without a billing implementation does.
-struct UnconfiguredBilling: RunBilling {
-    func refusal() -> BillingRefusal {
-        BillingRefusal(kind: .unavailable, reason: "billing_unconfigured", message: "this server has no billing configured")
-    }
-    func estimate(_ request: RunBillingRequest) async throws(BillingRefusal) -> AssayCore.RunEstimate { throw refusal() }
-    func admit(_ request: RunBillingRequest) async throws(BillingRefusal) { throw refusal() }
-    func settle(_ usage: RunUsage) async throws(BillingRefusal) { throw refusal() }
-}

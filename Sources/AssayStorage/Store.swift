@@ -158,8 +158,67 @@ public protocol RunStore: Sendable {
     func cachedPredictions(organization: ObjectID, keys: [[UInt8]]) async throws(StorageError) -> [[UInt8]: [UInt8]]
 }
 
+/// How a budget check went when a run was admitted.
+public enum BudgetCheck: Hashable, Sendable {
+    /// The run's estimated spend is reserved (or was already: admitting is idempotent per run).
+    case admitted
+    /// The run would cross a budget: the organisation's (`dataset` nil) or a dataset's.
+    case exceeded(dataset: ObjectID?, limitMicrodollars: Int64, committedMicrodollars: Int64)
+}
+
+/// Billing: accounts, estimates, budget reservations, the append-only ledger, catalog
+/// holdings and invoices. Every write that must not happen twice is keyed, and every check
+/// that guards money runs in the same transaction as the write it guards.
+public protocol BillingStore: Sendable {
+    /// The organisation's billing settings (defaults when never set); NOT_FOUND for an unknown one.
+    func billingAccount(organization: ObjectID) async throws(StorageError) -> BillingAccount
+    /// Replaces the organisation's billing settings.
+    func saveBillingAccount(_ account: BillingAccount) async throws(StorageError)
+    /// The first organisation created (the one `assay serve` makes on first start): its admin
+    /// keys are the server's administrators.
+    func operatorOrganization() async throws(StorageError) -> ObjectID?
+    /// Every organisation, for closing cycles on schedule.
+    func organizationIDs() async throws(StorageError) -> [ObjectID]
+
+    func insertEstimate(_ estimate: StoredEstimate) async throws(StorageError)
+    func estimate(organization: ObjectID, id: String) async throws(StorageError) -> StoredEstimate?
+
+    /// Reserves `microdollars` for `run` when the organisation's committed spend in `cycle`
+    /// (charges plus open reservations) stays within `budget` and, for each dataset of the run
+    /// with a budget in `datasetBudgets`, within that; all in one transaction, so concurrent
+    /// admissions cannot overspend together. Admitting a run already admitted is `admitted`.
+    func reserve(
+        organization: ObjectID, run: ObjectID, microdollars: Int64, datasets: [ObjectID], cycle: BillingCycle, at: Timestamp,
+        budget: Int64?, datasetBudgets: [ObjectID: Int64]
+    ) async throws(StorageError) -> BudgetCheck
+    /// Appends the charges whose key is new (a key already in the ledger is skipped) and, in
+    /// the same transaction, releases `releasing`'s reservation. A charge whose cycle is
+    /// closed moves to the next open cycle. Returns the charges actually appended.
+    @discardableResult
+    func recordCharges(organization: ObjectID, _ charges: [LedgerEntry], releasing run: ObjectID?) async throws(StorageError) -> [LedgerEntry]
+    /// Ledger entries, oldest first: those of `cycle`, or all when nil.
+    func charges(organization: ObjectID, cycle: BillingCycle?) async throws(StorageError) -> [LedgerEntry]
+    /// Ledger entries charged in [from, to).
+    func charges(organization: ObjectID, from: Timestamp, to: Timestamp) async throws(StorageError) -> [LedgerEntry]
+
+    /// Row counts per dataset at `from` and every change in [from, to): what catalog units
+    /// are computed from. Catalog writes record the changes in their own transactions.
+    func rowCountHistory(organization: ObjectID, from: Timestamp, to: Timestamp) async throws(StorageError)
+        -> (opening: [String: Int64], events: [RowCountEvent])
+
+    /// Closes a cycle once: appends `charges` (its catalog units), builds the invoice from
+    /// every ledger entry of the cycle with `build`, and stores it. A cycle already closed
+    /// returns its stored invoice and appends nothing.
+    func closeCycle(
+        organization: ObjectID, cycle: BillingCycle, charges: [LedgerEntry],
+        build: @escaping @Sendable ([LedgerEntry]) -> Invoice
+    ) async throws(StorageError) -> Invoice
+    /// The organisation's invoices, oldest cycle first.
+    func invoices(organization: ObjectID) async throws(StorageError) -> [Invoice]
+}
+
 /// Everything the services need from storage; one value per backend.
-public protocol Storage: OrganizationStore, CatalogStore, RunStore {
+public protocol Storage: OrganizationStore, CatalogStore, RunStore, BillingStore {
     /// Finishes pending work and closes the database.
     func close() async
 }

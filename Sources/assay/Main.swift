@@ -25,6 +25,7 @@ struct AssayMain {
           labels     import DATASET ONTOLOGY FILE.jsonl
           export     DATASET [--content]   rows and labels as NDJSON on standard output
           keys       create NAME [--role admin|member|reviewer] | list | revoke KEY_ID
+          billing    plan | enable | disable | payment | budget | estimate | usage | charges | invoice   (docs/billing.md)
 
         offline (files, no server; docs/compare.md):
           metrics    detection --gt GT.json --pred PRED.json [--iou-type bbox] [--confidence C] [--iou T]
@@ -59,6 +60,7 @@ struct AssayMain {
             case "export": status = try await CatalogCommands.export(&args)
             case "keys": status = try await CatalogCommands.keys(&args)
             case "metrics", "report": status = try MetricsCommands.run(command, &args)
+            case "billing": status = try await BillingCommands.run(&args)
             default: throw UsageError("unknown command \(command)")
             }
             exit(status)

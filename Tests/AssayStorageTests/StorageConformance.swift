@@ -33,6 +33,10 @@ struct StorageConformance: Sendable {
         Check(name: "delete rows") { try await $0.deleteRows() },
         Check(name: "delete dataset") { try await $0.deleteDataset() },
         Check(name: "tenant isolation") { try await $0.tenantIsolation() },
+        Check(name: "billing accounts") { try await $0.billingAccounts() },
+        Check(name: "billing ledger and reservations") { try await $0.billingLedgerAndReservations() },
+        Check(name: "billing row count history") { try await $0.billingRowCountHistory() },
+        Check(name: "billing cycles close once") { try await $0.billingCyclesCloseOnce() },
     ]
 
     /// Runs `body` with a fresh store and closes it, whether or not `body` throws.

@@ -74,6 +74,12 @@ extension SQLiteStorage {
             }
             // Labels go with their rows (ON DELETE CASCADE).
             let range = Schema.rowRange(dataset: dataset)
+            // Billing: the dataset's rows stop being held now.
+            if let (org, count) = try connection.queryFirst(
+                "SELECT org, row_count FROM datasets WHERE seq = ?", [.integer(dataset)], { ($0.int64(0), $0.int64(1)) })
+            {
+                try connection.recordRowCountChange(org: org, dataset: id.rawValue, delta: -count, at: Self.now())
+            }
             try connection.run(
                 "DELETE FROM data_rows WHERE seq >= ? AND seq < ?",
                 [.integer(range.lowerBound), .integer(range.upperBound)])
@@ -91,7 +97,14 @@ extension SQLiteStorage {
         // ingest) only binds and steps; ids are computed here too, afterwards.
         let batch = RowBatch(rows)
         let outcomes = try await write { connection throws(StorageError) in
-            try batch.upsert(into: connection, organization: organization, dataset: dataset, now: Self.now())
+            let now = Self.now()
+            let outcomes = try batch.upsert(into: connection, organization: organization, dataset: dataset, now: now)
+            // Billing: rows held from now (catalog units), in the same transaction as the rows.
+            let created = Int64(outcomes.count { $0.created })
+            if created > 0, let org = try connection.organizationSeq(organization) {
+                try connection.recordRowCountChange(org: org, dataset: dataset.rawValue, delta: created, at: now)
+            }
+            return outcomes
         }
         return outcomes.map { UpsertOutcome(id: rowIDs.id(for: $0.rowid), created: $0.created) }
     }
@@ -206,9 +219,14 @@ extension SQLiteStorage {
                     removed += 1
                 }
             }
+            let now = Self.now()
             for (dataset, count) in removedPerDataset {
                 try connection.run(
                     "UPDATE datasets SET row_count = row_count - ? WHERE seq = ?", [.integer(count), .integer(dataset)])
+                // Billing: these rows stop being held now.
+                if let id = try connection.queryFirst("SELECT id FROM datasets WHERE seq = ?", [.integer(dataset)], { $0.text(0) }) {
+                    try connection.recordRowCountChange(org: org, dataset: id, delta: -count, at: now)
+                }
             }
             return removed
         }

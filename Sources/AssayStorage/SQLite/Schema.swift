@@ -151,6 +151,7 @@ enum Schema {
             PRIMARY KEY (org, key)
         ) STRICT, WITHOUT ROWID;
         """,
+        Schema.billing,
     ]
 
     /// The version this build writes.

@@ -4,6 +4,7 @@
 public enum AssayContract {
     /// Every service, sorted by full name.
     public static let services: [ServiceDescriptor] = [
+        BillingService.descriptor,
         CatalogService.descriptor,
         EchoService.descriptor,
         HealthService.descriptor,

@@ -1,0 +1,147 @@
+import AssayBilling
+import AssayCore
+import AssayRPC
+import AssayStorage
+import AssayWire
+import Testing
+
+@Suite("Billing under concurrency and replay")
+struct ConcurrencyAndReplayTests {
+    /// 50 runs at once against a budget that fits 12: exactly 12 are admitted, the others
+    /// say why, and what is charged never exceeds the budget.
+    @Test func fiftyConcurrentRunsNeverOverspendABudget() async throws {
+        let h = try await BillingHarness.start()
+        let (client, org) = try await h.organization("bigco")
+        _ = try await h.operatorClient.unary(BillingService.setPlan, SetPlanRequest(organizationId: org.id.rawValue, plan: .enterprise))
+        _ = try await h.operatorClient.unary(BillingService.enableAddon, EnableAddonRequest(organizationId: org.id.rawValue))
+        // Each run: 100 images x $0.004 = $0.40, plus 20 units x $0.06 = $1.20: $1.60. $20 fits 12.
+        let budget: Int64 = 20_000_000
+        _ = try await client.unary(BillingService.setBudget, SetBudgetRequest(limitMicrodollars: budget))
+        let at = h.clock
+        let billing = h.billing
+        let outcomes = await withTaskGroup(of: (admitted: Bool, reason: String?).self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    let run = ObjectID.random("run")
+                    do {
+                        try await billing.admit(
+                            RunBillingRequest(
+                                organizationID: org.id, runID: run, model: BillingHarness.imageModel, rowCount: 100, imageCount: 100,
+                                datasetIDs: [], at: at))
+                    } catch {
+                        return (false, (error as? BillingRefusal)?.reason ?? "\(error)")
+                    }
+                    do {
+                        try await billing.settle(
+                            RunUsage(
+                                organizationID: org.id, runID: run, model: BillingHarness.imageModel, datasetIDs: [], rowsProcessed: 100,
+                                rowsWithPredictions: 100, images: 100, tokens: 0, at: at))
+                    } catch {
+                        return (true, "settle failed: \(error)")
+                    }
+                    return (true, nil)
+                }
+            }
+            var all: [(admitted: Bool, reason: String?)] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(outcomes.count(where: \.admitted) == 12)
+        #expect(outcomes.filter { !$0.admitted }.allSatisfy { $0.reason == BillingReason.budgetExceeded })
+        #expect(outcomes.filter(\.admitted).allSatisfy { $0.reason == nil })
+        let charges = try await h.storage.charges(organization: org.id, cycle: BillingCycle(containing: at))
+        let spent = charges.reduce(0) { $0 + $1.microdollars }
+        #expect(spent <= budget)
+        #expect(spent == 12 * 1_600_000)
+        client.close()
+        await h.stop()
+    }
+
+    /// Every charge-producing request, made twice: the replay leaves the ledger as it was.
+    @Test func replayingEveryChargeProducingRequestChangesNothing() async throws {
+        let h = try await BillingHarness.start()
+        let (client, org) = try await h.enabledSelfService("acme")
+        let dataset = try await h.ingest(client, dataset: "images", count: 700)
+        let datasetID = ObjectID(rawValue: dataset.id)
+        let estimate = try await client.unary(BillingService.estimate, EstimateRequest(modelId: "detector-x", datasetId: dataset.id))
+        #expect(estimate.modelUnits == 140)
+        let run = ObjectID.random("run")
+        let admission = RunBillingRequest(
+            organizationID: org.id, runID: run, model: BillingHarness.imageModel, rowCount: 700, imageCount: 700, datasetIDs: [datasetID],
+            estimateID: estimate.id, at: h.clock)
+        let usage = RunUsage(
+            organizationID: org.id, runID: run, model: BillingHarness.imageModel, datasetIDs: [datasetID], rowsProcessed: 700,
+            rowsWithPredictions: 698, images: 700, tokens: 0, at: h.clock)
+        let tokenRun = ObjectID.random("run")
+        let tokenUsage = RunUsage(
+            organizationID: org.id, runID: tokenRun, model: BillingHarness.tokenModel, datasetIDs: [datasetID], rowsProcessed: 3,
+            rowsWithPredictions: 3, images: 0, tokens: 1_501, at: h.clock)
+        let cycle = BillingCycle(containing: h.clock)
+
+        func everything() async throws {
+            try await h.billing.admit(admission)
+            try await h.billing.settle(usage)
+            try await h.billing.settle(tokenUsage)
+            try await h.billing.meterReview(organization: org.id, key: "task-7", rows: 3, datasetIDs: [datasetID], at: h.clock)
+            // A retried ingest stream: the same rows again are updates, not new rows held.
+            _ = try await h.ingest(client, dataset: "images-again", count: 0)
+            _ = try await client.bidirectional(CatalogService.ingest) { writer, close, acks in
+                let rows = (0..<700).map {
+                    AssayWire.DataRow(globalKey: "images-\($0)", mediaType: .image, uri: "s3://bucket/images/\($0).jpg")
+                }
+                try await writer.write(IngestBatch(datasetId: dataset.id, rows: rows))
+                close()
+                for try await _ in acks {}
+            }
+        }
+        try await everything()
+        h.advance(to: cycle.end + BillingHarness.day)
+        let invoice = try await client.unary(BillingService.closeCycle, CloseCycleRequest(cycle: cycle.description))
+        let ledger = try await h.storage.charges(organization: org.id, cycle: nil)
+        // 700 rows: 12 catalog units; 698 rows: 140 model units; 3 review units; fees $2.80 and 1,501 tokens at $0.002/1k rounded up once.
+        #expect(ledger.filter { $0.kind == .catalog && $0.cycle == cycle }.map(\.units) == [12])
+        #expect(ledger.first { $0.key == ChargeKey.runModel(run) }?.units == 140)
+        #expect(ledger.first { $0.key == ChargeKey.runInference(run) }?.microdollars == 2_800_000)
+        #expect(ledger.first { $0.key == ChargeKey.runInference(tokenRun) }?.microdollars == 3_002)
+        #expect(ledger.first { $0.key == ChargeKey.review("task-7") }?.units == 3)
+
+        // The replay, with the clock now past the cycle.
+        try await h.billing.settle(usage)
+        try await h.billing.settle(tokenUsage)
+        try await h.billing.meterReview(organization: org.id, key: "task-7", rows: 3, datasetIDs: [datasetID], at: usage.at)
+        try await h.billing.admit(admission)
+        let again = try await client.unary(BillingService.closeCycle, CloseCycleRequest(cycle: cycle.description))
+        _ = try await client.unary(BillingService.listInvoices, ListInvoicesRequest())
+        #expect(again == invoice)
+        #expect(try await h.storage.charges(organization: org.id, cycle: nil) == ledger)
+        #expect(try await h.storage.invoices(organization: org.id).filter { $0.cycle == cycle }.count == 1)
+        client.close()
+        await h.stop()
+    }
+
+    /// A run settled after its cycle was invoiced is charged in the next open cycle, once.
+    @Test func aLateSettlementGoesToTheNextOpenCycle() async throws {
+        let h = try await BillingHarness.start()
+        let (client, org) = try await h.organization("bigco")
+        _ = try await h.operatorClient.unary(BillingService.setPlan, SetPlanRequest(organizationId: org.id.rawValue, plan: .enterprise))
+        _ = try await h.operatorClient.unary(BillingService.enableAddon, EnableAddonRequest(organizationId: org.id.rawValue))
+        let cycle = BillingCycle(containing: h.clock)
+        let run = ObjectID.random("run")
+        try await h.billing.admit(
+            RunBillingRequest(
+                organizationID: org.id, runID: run, model: BillingHarness.imageModel, rowCount: 5, imageCount: 5, datasetIDs: [], at: h.clock))
+        let usage = RunUsage(
+            organizationID: org.id, runID: run, model: BillingHarness.imageModel, datasetIDs: [], rowsProcessed: 5, rowsWithPredictions: 5,
+            images: 5, tokens: 0, at: h.clock)
+        h.advance(to: cycle.end + BillingHarness.day)
+        let closed = try await client.unary(BillingService.closeCycle, CloseCycleRequest(cycle: cycle.description))
+        #expect(closed.totalMicrodollars == 0)
+        try await h.billing.settle(usage)
+        try await h.billing.settle(usage)
+        let charges = try await h.storage.charges(organization: org.id, cycle: nil)
+        #expect(charges.map(\.cycle) == [cycle.next, cycle.next])
+        #expect(charges.map(\.microdollars).sorted() == [20_000, 60_000])
+        client.close()
+        await h.stop()
+    }
+}

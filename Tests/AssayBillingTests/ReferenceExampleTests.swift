@@ -1,0 +1,100 @@
+import AssayBilling
+import AssayCore
+import AssayRPC
+import AssayWire
+import Testing
+
+/// DESIGN.md's reference example, through the real catalog and billing services: the run
+/// side calls `RunBilling` exactly as the run service does, the review side `ReviewBilling`.
+@Suite("Billing reference example")
+struct ReferenceExampleTests {
+    @Test func thousandImagesFiveHundredRowRunFiveHundredReviewed() async throws {
+        let h = try await BillingHarness.start()
+        let (client, org) = try await h.enabledSelfService("acme")
+        let dataset = try await h.ingest(client, dataset: "images", count: 1_000)
+        #expect(dataset.rowCount == 1_000)
+        let datasetID = ObjectID(rawValue: dataset.id)
+
+        // The estimate a person is shown, then confirms.
+        let estimate = try await client.unary(
+            BillingService.estimate, EstimateRequest(modelId: "detector-x", rowCount: 500, imageCount: 500, datasetId: dataset.id))
+        #expect(estimate.modelUnits == 100)
+        #expect(estimate.inferenceMicrodollars == 2_000_000)
+        #expect(estimate.unitMicrodollars == 100_000)
+        #expect(estimate.totalMicrodollars == 12_000_000)
+        #expect(estimate.assumptions.contains { $0.contains("500 images x $0.004 per image") })
+        #expect(estimate.runBlockers.isEmpty)
+
+        // The run, as the run service drives billing.
+        let run = ObjectID.random("run")
+        try await h.billing.admit(
+            RunBillingRequest(
+                organizationID: org.id, runID: run, model: BillingHarness.imageModel, rowCount: 500, imageCount: 500,
+                datasetIDs: [datasetID], estimateID: estimate.id, at: h.clock))
+        h.advance(by: 3_600_000_000)
+        try await h.billing.settle(
+            RunUsage(
+                organizationID: org.id, runID: run, model: BillingHarness.imageModel, datasetIDs: [datasetID], rowsProcessed: 500,
+                rowsWithPredictions: 500, images: 500, tokens: 0, at: h.clock))
+
+        // The inference fee is in the ledger at once, before any cycle closes.
+        var charges = try await client.unary(BillingService.listCharges, ListChargesRequest()).charges
+        #expect(charges.count == 2)
+        let inference = try #require(charges.first { $0.kind == .inference })
+        #expect(inference.microdollars == 2_000_000)
+        #expect(inference.quantity == 500)
+        #expect(inference.key == ChargeKey.runInference(run))
+        let model = try #require(charges.first { $0.kind == .model })
+        #expect(model.units == 100)
+        #expect(model.quantity == 500)
+
+        // 500 rows sent to review.
+        h.advance(by: 3_600_000_000)
+        try await h.billing.meterReview(organization: org.id, key: "task-1", rows: 500, datasetIDs: [datasetID], at: h.clock)
+        charges = try await client.unary(BillingService.listCharges, ListChargesRequest()).charges
+        let review = try #require(charges.first { $0.kind == .review })
+        #expect(review.units == 500)
+
+        // The cycle ends; its invoice: 17 + 100 + 500 units, plus the $2.00 already charged.
+        let cycle = BillingCycle(containing: h.clock)
+        h.advance(to: cycle.end + BillingHarness.day)
+        let invoice = try await client.unary(BillingService.closeCycle, CloseCycleRequest(cycle: cycle.description))
+        #expect(invoice.cycle == cycle.description)
+        #expect(invoice.totalUnits == 617)
+        #expect(invoice.inferenceMicrodollars == 2_000_000)
+        #expect(invoice.unitsMicrodollars == 61_700_000)
+        #expect(invoice.totalMicrodollars == 63_700_000)
+        #expect(invoice.total == "63.70")
+        let catalogLine = try #require(invoice.lines.first { $0.kind == .catalog })
+        #expect(catalogLine.units == 17)
+        #expect(catalogLine.quantity == 1_000)
+        #expect(catalogLine.datasetIds == dataset.id)
+        #expect(invoice.lines.first { $0.kind == .model }?.units == 100)
+        #expect(invoice.lines.first { $0.kind == .review }?.units == 500)
+        #expect(invoice.lines.first { $0.kind == .inference }?.chargedAtOnce == true)
+
+        // The ledger now holds the month's 17 catalog units too.
+        let cycleCharges = try await client.unary(BillingService.listCharges, ListChargesRequest(cycle: cycle.description)).charges
+        #expect(cycleCharges.filter { $0.kind == .catalog }.map(\.units) == [17])
+        #expect(cycleCharges.reduce(0) { $0 + $1.units } == 617)
+
+        // Exports: JSON reads back as the same invoice, CSV has the lines and the total.
+        let json = try await client.unary(BillingService.exportInvoice, ExportInvoiceRequest(cycle: cycle.description, format: .json))
+        #expect(json.fileName == "invoice-\(cycle).json")
+        #expect(try AssayWire.Invoice(jsonString: String(decoding: json.content, as: UTF8.self)) == invoice)
+        let csv = try await client.unary(BillingService.exportInvoice, ExportInvoiceRequest(cycle: cycle.description, format: .csv))
+        let csvLines = String(decoding: csv.content, as: UTF8.self).split(separator: "\r\n").map(String.init)
+        #expect(csvLines.first == "invoice,cycle,kind,model,datasets,quantity,units,unit_price_usd,amount_usd,charged_at_once")
+        #expect(csvLines.contains("\(invoice.id),\(cycle),inference,detector-x,\(dataset.id),500,0,0.00,2.00,true"))
+        #expect(csvLines.contains("\(invoice.id),\(cycle),catalog,,\(dataset.id),1000,17,0.10,1.70,false"))
+        #expect(csvLines.last == "\(invoice.id),\(cycle),total,,,,617,,63.70,")
+
+        // Usage by model and by day.
+        let byModel = try await client.unary(
+            BillingService.getUsage, GetUsageRequest(fromMicros: cycle.start, toMicros: cycle.end, groupBy: .byModel))
+        #expect(byModel.rows.first { $0.group == "detector-x" && $0.kind == .inference }?.microdollars == 2_000_000)
+        #expect(byModel.totalUnits == 617)
+        client.close()
+        await h.stop()
+    }
+}
