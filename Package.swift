@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "AssayWireTests", dependencies: ["AssayWire", "AssayTestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "AssayCatalogTests", dependencies: ["AssayServer", "AssayAccess", "AssayCatalog", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayCatalogTests", dependencies: ["AssayNativeModels", "AssayServer", "AssayAccess", "AssayCatalog", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRunsTests", dependencies: ["AssayRuns", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayNativeModels", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayBillingTests", dependencies: ["AssayBilling", "AssayModels", "AssayServer", "AssayAccess", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),

@@ -25,6 +25,11 @@ struct AssayMain {
           labels     import DATASET ONTOLOGY FILE.jsonl
           export     DATASET [--content]   rows and labels as NDJSON on standard output
           keys       create NAME [--role admin|member|reviewer] | list | revoke KEY_ID
+          models                        the model cards this server serves (docs/models.md)
+          run        create|preview --model ID --ontology ID --map CLASS=FEATURE... [--param NAME=VALUE...]
+                       (--dataset ID [--where KEY=VALUE...] | --row ID... | --key GLOBAL_KEY...) [--estimate ID] [--watch]
+                     watch RUN | cancel RUN | list | rows RUN [--failed] | export RUN [--format ndjson|coco] [--out FILE]
+                                                   (docs/runs.md)
           billing    plan | enable | disable | payment | budget | estimate | usage | charges | invoice   (docs/billing.md)
 
         offline (files, no server; docs/compare.md):
@@ -61,6 +66,8 @@ struct AssayMain {
             case "keys": status = try await CatalogCommands.keys(&args)
             case "metrics", "report": status = try MetricsCommands.run(command, &args)
             case "billing": status = try await BillingCommands.run(&args)
+            case "models": status = try await RunCommands.models(&args)
+            case "run": status = try await RunCommands.run(&args)
             default: throw UsageError("unknown command \(command)")
             }
             exit(status)

@@ -3,6 +3,8 @@ import Glibc
 #endif
 import AssayAccess
 import AssayCore
+import AssayModels
+import AssayNativeModels
 import AssayRPC
 import AssayServer
 import AssayStorage
@@ -45,8 +47,20 @@ enum ServeCommand {
         }
         if let key = try await Bootstrap.ensureAdmin(store: storage, keyFile: dataDirectory + "/admin.key", now: ServerAssembly.now()) {
             logger.info("first start: created the organisation 'default' and an admin key", [("key_file", dataDirectory + "/admin.key"), ("prefix", APIKeyGenerator.prefix(of: key))])
+            // The server's own organisation is its operator's: enterprise, with runs enabled
+            // (the server administrator enabling it, as docs/billing.md describes).
+            if let org = try await storage.operatorOrganization() {
+                var account = try await storage.billingAccount(organization: org)
+                account.plan = .enterprise
+                account.addonEnabled = true
+                try await storage.saveBillingAccount(account)
+            }
         }
-        let assembly = ServerAssembly(storage: storage, limits: limits, logger: logger, executor: PollingExecutor.shared)
+        let native = NativeModels.discover()
+        for reason in native.missing { logger.warning("a model is not available", [("reason", reason)]) }
+        let models = ModelRegistry(providers: native.providers)
+        logger.info("models", [("served", models.cards.map(\.id).joined(separator: ","))])
+        let assembly = ServerAssembly(storage: storage, models: models, limits: limits, logger: logger, executor: PollingExecutor.shared)
         let server = assembly.server
         let health = assembly.health
 
