@@ -125,6 +125,10 @@ func stopServer(_ pid: pid_t, _ data: String) {
     _ = system("rm -rf '\(data)'")
 }
 
+if CommandLine.arguments.contains("--runs-only") {
+    try await runBench(images: Int(arg("images", "1000")) ?? 1000, rounds: rounds, startServer: startServer, stopServer: stopServer)
+    return
+}
 if CommandLine.arguments.contains("--coco-only") {
     try cocoBench(python: arg("python", "python3"), rounds: rounds)
     return
@@ -297,6 +301,7 @@ if rssRows > 0 {
     let (rate, rss) = try await durableIngest(rssRows, preEncoded: nil)
     say(String(format: "durable ingest of %d rows (client encoding as it sends): %.0f rows/s, server peak RSS %d MB", rssRows, rate, rss))
 }
+try await runBench(images: Int(arg("images", "1000")) ?? 1000, rounds: rounds, startServer: startServer, stopServer: stopServer)
 try cocoBench(python: arg("python", "python3"), rounds: rounds)
 }
 
