@@ -139,6 +139,7 @@ final class BillingHarness: Sendable {
         operatorClient.close()
         await assembly.server.shutdown()
         await runTask.value
+        await assembly.stop()
         await loop.shutdown()
         await storage.close()
         removeTree(directory)

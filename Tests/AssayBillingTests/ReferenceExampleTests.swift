@@ -4,8 +4,9 @@ import AssayRPC
 import AssayWire
 import Testing
 
-/// DESIGN.md's reference example, through the real catalog and billing services: the run
-/// side calls `RunBilling` exactly as the run service does, the review side `ReviewBilling`.
+/// DESIGN.md's reference example, through the real catalog, run and billing services (the
+/// model is a test double that finds one box per image); the review side calls
+/// `ReviewBilling` as the review service does.
 @Suite("Billing reference example")
 struct ReferenceExampleTests {
     @Test func thousandImagesFiveHundredRowRunFiveHundredReviewed() async throws {
@@ -25,17 +26,26 @@ struct ReferenceExampleTests {
         #expect(estimate.assumptions.contains { $0.contains("500 images x $0.004 per image") })
         #expect(estimate.runBlockers.isEmpty)
 
-        // The run, as the run service drives billing.
-        let run = ObjectID.random("run")
-        try await h.billing.admit(
-            RunBillingRequest(
-                organizationID: org.id, runID: run, model: BillingHarness.imageModel, rowCount: 500, imageCount: 500,
-                datasetIDs: [datasetID], estimateID: estimate.id, at: h.clock))
-        h.advance(by: 3_600_000_000)
-        try await h.billing.settle(
-            RunUsage(
-                organizationID: org.id, runID: run, model: BillingHarness.imageModel, datasetIDs: [datasetID], rowsProcessed: 500,
-                rowsWithPredictions: 500, images: 500, tokens: 0, at: h.clock))
+        // The run, through the run service: 500 of the images, the estimate confirmed.
+        let ontology = try await client.unary(
+            CatalogService.createOntology, CreateOntologyRequest(name: "objects", features: [AssayWire.Feature(name: "object", kind: .boundingBox)]))
+        let created = try await client.unary(
+            RunService.create,
+            CreateRunRequest(
+                modelId: "detector-x", ontologyId: ontology.id, mapping: [ClassMapping(modelClass: "object", featureId: ontology.features[0].id)],
+                rows: RowSelection(globalKeys: (0..<500).map { "images-\($0)" }), estimateId: estimate.id))
+        let finished = try await client.serverStreaming(RunService.watch, WatchRunRequest(id: created.id), timeout: .seconds(120)) { updates in
+            var last: AssayWire.ModelRun?
+            for try await r in updates { last = r }
+            return last
+        }
+        #expect(finished?.state == .completed && finished?.progress?.withPredictions == 500 && finished?.progress?.images == 500)
+        let run = ObjectID(rawValue: created.id)
+        // Settling happens right after the run ends; wait for the ledger to show it.
+        for _ in 0..<500 {
+            if try await client.unary(BillingService.listCharges, ListChargesRequest()).charges.count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
 
         // The inference fee is in the ledger at once, before any cycle closes.
         var charges = try await client.unary(BillingService.listCharges, ListChargesRequest()).charges

@@ -71,6 +71,19 @@ struct RunDurabilityTests {
                 Issue.record("row \(index) has no text")
             }
         }
+        // Billing charged the run once: 48 images at Tesseract's $0.001, 10 model units (48 / 5
+        // rounded up once), however many times its rows were worked on.
+        var charges: [Charge] = []
+        for _ in 0..<500 {
+            charges = try await again.unary(BillingService.listCharges, ListChargesRequest()).charges.filter { $0.runId == run.id }
+            if charges.count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(charges.count == 2)
+        let inference = charges.filter { $0.kind == .inference }
+        #expect(inference.count == 1 && inference.first?.quantity == 48 && inference.first?.microdollars == 48_000)
+        let units = charges.filter { $0.kind == .model }
+        #expect(units.count == 1 && units.first?.quantity == 48 && units.first?.units == 10)
         again.close()
         await restarted.stop()
     }
