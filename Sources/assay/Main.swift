@@ -26,6 +26,8 @@ struct AssayMain {
           export     DATASET [--content]   rows and labels as NDJSON on standard output
           keys       create NAME [--role admin|member|reviewer] | list | revoke KEY_ID
           billing    plan | enable | disable | payment | budget | estimate | usage | charges | invoice   (docs/billing.md)
+          compare    evaluate RUN | runs RUN RUN | rank RUN | cell RUN TRUTH PREDICTED   (docs/compare.md)
+          report     RUN [RUN ...] --out report.html [--feature ID] [--confidence C] [--iou T] [--seed N] [--resamples N]
 
         offline (files, no server; docs/compare.md):
           metrics    detection --gt GT.json --pred PRED.json [--iou-type bbox] [--confidence C] [--iou T]
@@ -59,6 +61,8 @@ struct AssayMain {
             case "labels": status = try await CatalogCommands.labels(&args)
             case "export": status = try await CatalogCommands.export(&args)
             case "keys": status = try await CatalogCommands.keys(&args)
+            case "report" where !args.positional.isEmpty: status = try await CompareCommands.report(&args)
+            case "compare": status = try await CompareCommands.run(&args)
             case "metrics", "report": status = try MetricsCommands.run(command, &args)
             case "billing": status = try await BillingCommands.run(&args)
             default: throw UsageError("unknown command \(command)")
