@@ -140,7 +140,7 @@ enum CompareReport {
                 deltas.append(
                     DeltaRow(
                         metric: d.metric, baseline: names[0], run: name, baselineValue: d.first, runValue: d.second, delta: d.delta,
-                        lower: d.hasInterval ? d.lower : nil, upper: d.hasInterval ? d.upper : nil,
+                        lower: d.hasInterval ? d.low : nil, upper: d.hasInterval ? d.high : nil,
                         note: "agreement \(HTMLReport.fmt(c.agreement, 4))" + (c.hasKappa ? ", κ \(HTMLReport.fmt(c.kappa, 4))" : "")))
             }
         }

@@ -30,7 +30,7 @@ enum RunComparison {
         var out = FeatureComparison(featureIds: unit.featureIDs, kind: unit.kind.rawValue, rows: UInt64(first.count))
         let n = first.count
         func interval(_ name: String, _ i: PairedBootstrap.Interval) -> MetricDelta {
-            MetricDelta(metric: name, first: i.first, second: i.second, delta: i.delta, hasInterval: true, lower: i.lower, upper: i.upper)
+            MetricDelta(metric: name, first: i.first, second: i.second, delta: i.delta, hasInterval: true, low: i.lower, high: i.upper)
         }
         func labels(truth: [String], a: [String], b: [String]) {
             out.agreement = n == 0 ? 0 : Agreement.rate(a, b)
@@ -196,7 +196,8 @@ struct ErrorCounts: Sendable {
     /// `rate(reference:hypothesis:)` is jiwer's per pair; a pair's reference length is the rate of
     /// an empty reference against it (jiwer then counts insertions), its edits rate × length.
     init(truth: [String], predicted: [String], rate: (String, String) -> Double) {
-        lengths = truth.map { Int(rate("", $0).rounded()) }
+        let lengths = truth.map { Int(rate("", $0).rounded()) }
+        self.lengths = lengths
         edits = zip(truth, predicted).enumerated().map { i, pair in
             let r = rate(pair.0, pair.1)
             return Int((lengths[i] == 0 ? r : r * Double(lengths[i])).rounded())

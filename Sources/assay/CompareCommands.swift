@@ -46,7 +46,7 @@ enum CompareCommands {
                 printOut(line)
                 for d in f.deltas {
                     printOut("  \(d.metric): \(fmt(d.first)) -> \(fmt(d.second)), delta \(fmt(d.delta))"
-                        + (d.hasInterval ? " [\(fmt(d.lower)), \(fmt(d.upper))]" : ""))
+                        + (d.hasInterval ? " [\(fmt(d.low)), \(fmt(d.high))]" : ""))
                 }
             }
         case "rank", "cell":

@@ -1348,11 +1348,11 @@ public struct MetricDelta: ProtoMessage {
     /// `bool has_interval = 5`.
     public var hasInterval: Bool = false
 
-    /// `double lower = 6`.
-    public var lower_: Double = 0
+    /// `double low = 6`.
+    public var low: Double = 0
 
-    /// `double upper = 7`.
-    public var upper: Double = 0
+    /// `double high = 7`.
+    public var high: Double = 0
 
     /// A message with every field at its default value.
     public init() {}
@@ -1364,16 +1364,16 @@ public struct MetricDelta: ProtoMessage {
         second: Double = 0,
         delta: Double = 0,
         hasInterval: Bool = false,
-        lower_: Double = 0,
-        upper: Double = 0
+        low: Double = 0,
+        high: Double = 0
     ) {
         self.metric = metric
         self.first = first
         self.second = second
         self.delta = delta
         self.hasInterval = hasInterval
-        self.lower_ = lower_
-        self.upper = upper
+        self.low = low
+        self.high = high
     }
 
     /// Decodes the binary form through protobuf-c, allocating at most `memoryLimit` bytes.
@@ -1395,8 +1395,8 @@ public struct MetricDelta: ProtoMessage {
         if self.second != 0 { json.add("second", self.second) }
         if self.delta != 0 { json.add("delta", self.delta) }
         if self.hasInterval { json.add("hasInterval", self.hasInterval) }
-        if self.lower_ != 0 { json.add("lower", self.lower_) }
-        if self.upper != 0 { json.add("upper", self.upper) }
+        if self.low != 0 { json.add("low", self.low) }
+        if self.high != 0 { json.add("high", self.high) }
         return json.value
     }
 
@@ -1421,12 +1421,12 @@ public struct MetricDelta: ProtoMessage {
             case "hasInterval", "has_interval":
                 try reader.claim(field, number: 5)
                 self.hasInterval = try reader.value(field)
-            case "lower":
+            case "low":
                 try reader.claim(field, number: 6)
-                self.lower_ = try reader.value(field)
-            case "upper":
+                self.low = try reader.value(field)
+            case "high":
                 try reader.claim(field, number: 7)
-                self.upper = try reader.value(field)
+                self.high = try reader.value(field)
             default:
                 throw reader.unknownField(field)
             }
@@ -2978,8 +2978,8 @@ extension MetricDelta: ProtobufCBridge, ProtoJSONCodable {
         self.second = message.pointee.second
         self.delta = message.pointee.delta
         self.hasInterval = message.pointee.has_interval != 0
-        self.lower_ = message.pointee.lower
-        self.upper = message.pointee.upper
+        self.low = message.pointee.low
+        self.high = message.pointee.high
     }
 
     func lower(into message: UnsafeMutablePointer<Assay__V1__MetricDelta>, arena: ProtoArena) {
@@ -2990,8 +2990,8 @@ extension MetricDelta: ProtobufCBridge, ProtoJSONCodable {
         message.pointee.second = self.second
         message.pointee.delta = self.delta
         message.pointee.has_interval = self.hasInterval ? 1 : 0
-        message.pointee.lower = self.lower_
-        message.pointee.upper = self.upper
+        message.pointee.low = self.low
+        message.pointee.high = self.high
     }
 }
 

@@ -2596,24 +2596,24 @@ static const ProtobufCFieldDescriptor assay__v1__metric_delta__field_descriptors
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "lower",
+    "low",
     6,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_DOUBLE,
     0,   /* quantifier_offset */
-    offsetof(Assay__V1__MetricDelta, lower),
+    offsetof(Assay__V1__MetricDelta, low),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "upper",
+    "high",
     7,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_DOUBLE,
     0,   /* quantifier_offset */
-    offsetof(Assay__V1__MetricDelta, upper),
+    offsetof(Assay__V1__MetricDelta, high),
     NULL,
     NULL,
     0,             /* flags */
@@ -2624,10 +2624,10 @@ static const unsigned assay__v1__metric_delta__field_indices_by_name[] = {
   3,   /* field[3] = delta */
   1,   /* field[1] = first */
   4,   /* field[4] = has_interval */
-  5,   /* field[5] = lower */
+  6,   /* field[6] = high */
+  5,   /* field[5] = low */
   0,   /* field[0] = metric */
   2,   /* field[2] = second */
-  6,   /* field[6] = upper */
 };
 static const ProtobufCIntRange assay__v1__metric_delta__number_ranges[1 + 1] =
 {

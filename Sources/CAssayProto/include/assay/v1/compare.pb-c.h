@@ -377,8 +377,8 @@ struct  Assay__V1__MetricDelta
   double second;
   double delta;
   protobuf_c_boolean has_interval;
-  double lower;
-  double upper;
+  double low;
+  double high;
 };
 #define ASSAY__V1__METRIC_DELTA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&assay__v1__metric_delta__descriptor) \
