@@ -93,6 +93,7 @@ public struct CompareProvider: RPCService {
         }
         let rows: [LoadedRow], other: [LoadedRow]?, unit: EvaluationUnit
         if ranking == .disagreement {
+            guard !request.otherRunId.isEmpty else { throw RPCError(.invalidArgument, "by \"disagreement\" needs other_run_id") }
             let (first, second) = try await pair(organization, request.runId, "run_id", request.otherRunId, "other_run_id")
             let units = EvaluationUnit.shared(
                 try EvaluationUnit.units(of: first.run, ontology: first.ontology, featureID: request.featureId),
