@@ -280,3 +280,63 @@ func expectedDetection(_ boxes: (Int) -> [(String, Box, Int)]) -> (truth: [COCOG
         await harness.stop()
     }
 }
+
+@Suite struct CompareSpanTests {
+    @Test func spanFeaturesAreOneUnitOfEntityTypes() async throws {
+        let (harness, f) = try await start()
+        let ontology = try await f.client.unary(
+            CatalogService.createOntology,
+            CreateOntologyRequest(
+                name: "entities",
+                features: [AssayWire.Feature(id: "name", name: "name", kind: .textSpan), AssayWire.Feature(id: "place", name: "place", kind: .textSpan)]))
+        var labels: [AssayWire.Label] = []
+        for i in 0..<Script.count {
+            labels.append(AssayWire.Label(globalKey: "acme-\(i)", featureId: "name", value: LabelValue(value: .textSpan(TextSpan(start: 0, end: 2)))))
+            if i % 2 == 0 {
+                labels.append(AssayWire.Label(globalKey: "acme-\(i)", featureId: "place", value: LabelValue(value: .textSpan(TextSpan(start: 1, end: 2)))))
+            }
+        }
+        try await f.client.bidirectional(CatalogService.importLabels) { writer, close, acks in
+            try await writer.write(LabelBatch(ontologyId: ontology.id, labels: labels))
+            close()
+            for try await ack in acks { #expect(ack.errors.isEmpty, "\(ack.errors)") }
+        }
+        let mapping = ["name", "place"].map { AssayWire.ClassMapping(modelClass: $0, featureId: $0) }
+        let s = try await f.run("model-s", ontology: ontology.id, mapping: mapping)
+        let t = try await f.run("model-t", ontology: ontology.id, mapping: mapping)
+        let truth = (0..<Script.count).map { i in
+            [LabeledSpan(label: "name", start: 0, end: 2)] + (i % 2 == 0 ? [LabeledSpan(label: "place", start: 1, end: 2)] : [])
+        }
+        func spans(_ raw: [RawPrediction]) -> [LabeledSpan] {
+            raw.map { p in
+                guard case .span(let a, let b) = p.value else { return LabeledSpan(label: "?", start: 0, end: 0) }
+                return LabeledSpan(label: p.modelClass, start: a, end: b)
+            }
+        }
+        let predictedS = (0..<Script.count).map { spans(Script.spansS($0)) }
+        let predictedT = (0..<Script.count).map { spans(Script.spansT($0)) }
+        let r = try await f.client.unary(CompareService.evaluate, EvaluateRequest(runId: s.id))
+        #expect(r.features.map(\.kind) == ["spans"] && r.features[0].featureIds == ["name", "place"])
+        guard case .spans(let m)? = r.features[0].metrics else {
+            Issue.record("no span metrics")
+            return
+        }
+        let expected = SpanMetrics.report(truth: truth, predicted: predictedS)
+        #expect(m.micro?.f1 == expected.micro.f1 && m.macro?.f1 == expected.macro.f1)
+        // By hand: 9 of 12 names found, 3 place spans wrong, 6 places missed: P 9/12, R 9/18.
+        #expect(m.micro?.precision == 0.75 && m.micro?.recall == 0.5)
+        let c = try await f.client.unary(CompareService.compareRuns, CompareRunsRequest(firstRunId: s.id, secondRunId: t.id, seed: 4, resamples: 300))
+        let delta = try #require(c.features.first?.deltas.first)
+        #expect(delta.metric == "micro F1" && delta.first == expected.micro.f1)
+        #expect(delta.second == SpanMetrics.report(truth: truth, predicted: predictedT).micro.f1)
+        let interval = PairedBootstrap.delta(count: 12, resamples: 300, seed: 4) { rows in
+            (SpanMetrics.report(truth: rows.map { truth[$0] }, predicted: rows.map { predictedS[$0] }).micro.f1,
+             SpanMetrics.report(truth: rows.map { truth[$0] }, predicted: rows.map { predictedT[$0] }).micro.f1)
+        }
+        #expect(delta.low == interval.lower && delta.high == interval.upper)
+        #expect(c.features.first?.agreement == 9.0 / 12.0)
+        let worst = try await f.client.unary(CompareService.rankRows, RankRowsRequest(runId: s.id))
+        #expect(Array(worst.rows.prefix(3).map(\.globalKey)) == ["acme-9", "acme-10", "acme-11"])
+        await harness.stop()
+    }
+}

@@ -23,7 +23,7 @@ final class TableModel: ModelProvider {
         cards = table.keys.sorted().map { id in
             AssayCore.ModelCard(
                 id: id, name: id, version: "1", taskKinds: [.detection, .classification], mediaTypes: [.text],
-                outputKinds: [.boundingBox, .radio, .checklist, .freeText], classes: ["car", "person", "kind", "tags", "caption"],
+                outputKinds: [.boundingBox, .radio, .checklist, .freeText, .textSpan], classes: ["car", "person", "kind", "tags", "caption", "name", "place"],
                 parameters: [], price: Price(unit: .free, microdollars: 0), provider: "test")
         }
     }
@@ -92,8 +92,18 @@ enum Script {
         return out
     }
 
+    /// Spans: truth `name` [0, 2) on every row and `place` [1, 2) on even rows; model S finds the
+    /// name on rows 0-8 and calls row 9's a place; model T finds every name and no place.
+    static func spansS(_ i: Int) -> [RawPrediction] {
+        i < 9 ? [RawPrediction(modelClass: "name", value: .span(start: 0, end: 2))]
+            : [RawPrediction(modelClass: "place", value: .span(start: 0, end: 2))]
+    }
+    static func spansT(_ i: Int) -> [RawPrediction] { [RawPrediction(modelClass: "name", value: .span(start: 0, end: 2))] }
+
     static var model: TableModel {
         TableModel([
+            "model-s": Dictionary(uniqueKeysWithValues: (0..<count).map { ("r\($0)", spansS($0)) }),
+            "model-t": Dictionary(uniqueKeysWithValues: (0..<count).map { ("r\($0)", spansT($0)) }),
             "model-a": predictions(kind: kindA, confidence: confidenceA, tags: tagsA, caption: captionA, boxes: boxesA),
             "model-b": predictions(kind: kindB, confidence: confidenceB, tags: truthTags, caption: captionB, boxes: boxesB),
         ])
