@@ -17,14 +17,15 @@ import Testing
     }()
 
     /// Runs `assay ARGS` off the cooperative pool; returns its exit status and standard error.
-    func assay(_ args: [String], directory: String) async -> (status: Int32, err: String) {
+    func assay(_ args: [String], directory: String) async -> (status: Int32, err: String, out: String) {
         let errFile = directory + "/cli.err"
+        let outFile = directory + "/cli.out"
         let arguments = [Self.binary] + args
         let status: Int32 = await withCheckedContinuation { c in
             DispatchQueue(label: "assay-cli").async {
                 var actions = posix_spawn_file_actions_t()
                 posix_spawn_file_actions_init(&actions)
-                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+                posix_spawn_file_actions_addopen(&actions, 1, outFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
                 posix_spawn_file_actions_addopen(&actions, 2, errFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
                 var cargs = arguments.map { strdup($0) } + [nil]
                 var pid: pid_t = 0
@@ -37,7 +38,7 @@ import Testing
                 c.resume(returning: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
             }
         }
-        return (status, read(errFile))
+        return (status, read(errFile), read(outFile))
     }
 
     func read(_ path: String) -> String {
@@ -87,6 +88,20 @@ import Testing
             ["report", "run_missing", "--out", harness.directory + "/missing.html", "--addr", harness.address.description, "--api-key", f.key],
             directory: harness.directory)
         #expect(missing.status == 1 && missing.err.contains("run run_missing not found"), "\(missing.err)")
+
+        // The other client commands print what the service computed.
+        let server = ["--addr", harness.address.description, "--api-key", f.key]
+        let runs = await assay(["compare", "runs", a.id, b.id, "--feature", "kind", "--seed", "3", "--resamples", "100"] + server, directory: harness.directory)
+        #expect(runs.status == 0, "\(runs.err)")
+        #expect(runs.out.contains("McNemar b 3 c 3 p 1.0") && runs.out.contains("accuracy: 0.6667 -> 0.6667"), "\(runs.out)")
+        let evaluate = await assay(["compare", "evaluate", a.id, "--slice-by", "split"] + server, directory: harness.directory)
+        #expect(evaluate.out.contains("accuracy 0.6667") && evaluate.out.contains("split = night: 6 rows"), "\(evaluate.out)")
+        let cell = await assay(["compare", "cell", a.id, "cat", "dog", "--feature", "kind"] + server, directory: harness.directory)
+        #expect(cell.out.contains("1 of 1 rows") && cell.out.contains("acme-1\t"), "\(cell.out)")
+        let json = await assay(["compare", "rank", a.id, "--feature", "kind", "--limit", "2", "--json"] + server, directory: harness.directory)
+        #expect(json.status == 0 && json.out.contains("\"acme-6\""), "\(json.out)")
+        let wrong = await assay(["compare", "rank", a.id, "--by", "height"] + server, directory: harness.directory)
+        #expect(wrong.status == 1 && wrong.err.contains("INVALID_ARGUMENT"), "\(wrong.err)")
         await harness.stop(keepFiles: false)
     }
 }
