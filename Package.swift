@@ -46,7 +46,9 @@ let package = Package(
         // The billing service: plans, the add-on, budgets, the usage ledger and invoices.
         .target(name: "AssayBilling", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The services assembled over a storage backend (used by the executable and the tests).
-        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling"], swiftSettings: swiftSettings),
+        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayCompare"], swiftSettings: swiftSettings),
+        // The compare service: stored runs against ground truth and each other, diagnosis, reports.
+        .target(name: "AssayCompare", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayMetrics", "AssayReport"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
         .target(name: "AssayModels", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         // The in-process models: Tesseract OCR, OpenCV cascades, e5 embeddings (loaded at run time).
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "AssayBillingTests", dependencies: ["AssayBilling", "AssayModels", "AssayServer", "AssayAccess", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssayMetrics"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayCompareTests", dependencies: ["AssayCompare", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )

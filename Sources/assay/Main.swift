@@ -31,6 +31,8 @@ struct AssayMain {
                      watch RUN | cancel RUN | list | rows RUN [--failed] | export RUN [--format ndjson|coco] [--out FILE]
                                                    (docs/runs.md)
           billing    plan | enable | disable | payment | budget | estimate | usage | charges | invoice   (docs/billing.md)
+          compare    evaluate RUN | runs RUN RUN | rank RUN | cell RUN TRUTH PREDICTED   (docs/compare.md)
+          report     RUN [RUN ...] --out report.html [--feature ID] [--confidence C] [--iou T] [--seed N] [--resamples N]
 
         offline (files, no server; docs/compare.md):
           metrics    detection --gt GT.json --pred PRED.json [--iou-type bbox] [--confidence C] [--iou T]
@@ -64,6 +66,8 @@ struct AssayMain {
             case "labels": status = try await CatalogCommands.labels(&args)
             case "export": status = try await CatalogCommands.export(&args)
             case "keys": status = try await CatalogCommands.keys(&args)
+            case "report" where !args.positional.isEmpty: status = try await CompareCommands.report(&args)
+            case "compare": status = try await CompareCommands.run(&args)
             case "metrics", "report": status = try MetricsCommands.run(command, &args)
             case "billing": status = try await BillingCommands.run(&args)
             case "models": status = try await RunCommands.models(&args)

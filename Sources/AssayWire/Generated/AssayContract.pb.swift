@@ -6,6 +6,7 @@ public enum AssayContract {
     public static let services: [ServiceDescriptor] = [
         BillingService.descriptor,
         CatalogService.descriptor,
+        CompareService.descriptor,
         EchoService.descriptor,
         HealthService.descriptor,
         KeysService.descriptor,
