@@ -1,3 +1,4 @@
+import Dispatch
 public import AssayRPC
 public import AssayStorage
 import AssayAccess
@@ -55,13 +56,16 @@ public struct CompareProvider: RPCService {
         let loaded = try await reader.load(
             organization: organization, id: request.runId, sliceBy: request.sliceBy.isEmpty ? nil : request.sliceBy)
         let units = try EvaluationUnit.units(of: loaded.run, ontology: loaded.ontology, featureID: request.featureId)
-        var response = EvaluateResponse(
-            runId: loaded.run.id.rawValue, rows: UInt64(loaded.rows.count), rowsNotPredicted: UInt64(loaded.notPredicted),
-            features: units.map { Evaluation.evaluate($0, rows: loaded.rows, thresholds: thresholds) }, sliceBy: request.sliceBy)
-        if !request.sliceBy.isEmpty {
-            response.slices = Evaluation.slices(units, rows: loaded.rows, thresholds: thresholds)
+        let sliceBy = request.sliceBy
+        return await offCooperativePool {
+            var response = EvaluateResponse(
+                runId: loaded.run.id.rawValue, rows: UInt64(loaded.rows.count), rowsNotPredicted: UInt64(loaded.notPredicted),
+                features: units.map { Evaluation.evaluate($0, rows: loaded.rows, thresholds: thresholds) }, sliceBy: sliceBy)
+            if !sliceBy.isEmpty {
+                response.slices = Evaluation.slices(units, rows: loaded.rows, thresholds: thresholds)
+            }
+            return response
         }
-        return response
     }
 
     func compare(_ request: CompareRunsRequest, organization: ObjectID) async throws -> CompareRunsResponse {
@@ -75,10 +79,13 @@ public struct CompareProvider: RPCService {
             throw RPCError(.failedPrecondition, "runs \(first.run.id.rawValue) and \(second.run.id.rawValue) map no feature in common")
         }
         let (a, b) = RunComparison.pair(first, second)
-        return CompareRunsResponse(
-            firstRunId: first.run.id.rawValue, secondRunId: second.run.id.rawValue, rows: UInt64(a.count),
-            features: units.map { RunComparison.compare($0, first: a, second: b, thresholds: thresholds, bootstrap: bootstrap) },
-            confidenceLevel: BootstrapSettings.confidence)
+        let ids = (first.run.id.rawValue, second.run.id.rawValue)
+        return await offCooperativePool {
+            CompareRunsResponse(
+                firstRunId: ids.0, secondRunId: ids.1, rows: UInt64(a.count),
+                features: units.map { RunComparison.compare($0, first: a, second: b, thresholds: thresholds, bootstrap: bootstrap) },
+                confidenceLevel: BootstrapSettings.confidence)
+        }
     }
 
     func rank(_ request: RankRowsRequest, organization: ObjectID) async throws -> DiagnosedRows {
@@ -237,5 +244,13 @@ extension Array {
         out.reserveCapacity(count)
         for e in self { out.append(try await transform(e)) }
         return out
+    }
+}
+
+/// Runs CPU-heavy work (COCO evaluation, bootstrap resamples) on a Dispatch thread, so a big
+/// comparison never holds one of Swift's few cooperative threads, which every call shares.
+func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
     }
 }

@@ -193,9 +193,6 @@ enum MetricsCommands {
     // MARK: assay report
 
     static func report(_ args: inout Arguments) throws -> Int32 {
-        if !args.positional.isEmpty {
-            throw UsageError("report RUN needs the server's compare service, which is not wired yet; use --gt FILE --pred FILE ...")
-        }
         guard let gtPath = args.option("gt") else { throw UsageError("report needs --gt FILE") }
         let predPaths = args.values("pred")
         guard !predPaths.isEmpty else { throw UsageError("report needs at least one --pred FILE") }
