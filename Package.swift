@@ -46,7 +46,7 @@ let package = Package(
         // The billing service: plans, the add-on, budgets, the usage ledger and invoices.
         .target(name: "AssayBilling", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The services assembled over a storage backend (used by the executable and the tests).
-        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling"], swiftSettings: swiftSettings),
+        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayReview"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
         .target(name: "AssayModels", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         // The in-process models: Tesseract OCR, OpenCV cascades, e5 embeddings (loaded at run time).
@@ -64,6 +64,8 @@ let package = Package(
         ),
         // The run service: model runs as durable jobs over the model providers.
         .target(name: "AssayRuns", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels"], swiftSettings: swiftSettings),
+        // The review service: review projects, the leased queue, consensus, budgeted routing.
+        .target(name: "AssayReview", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog"], swiftSettings: swiftSettings),
         // Evaluation metrics (classification, text) matching the reference tools: pure Swift, no I/O.
         .target(name: "AssayMetrics", swiftSettings: swiftSettings),
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
@@ -79,6 +81,7 @@ let package = Package(
         .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCatalogTests", dependencies: ["AssayServer", "AssayAccess", "AssayCatalog", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRunsTests", dependencies: ["AssayRuns", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayReviewTests", dependencies: ["AssayReview", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage", "AssayBilling"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayNativeModels", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayBillingTests", dependencies: ["AssayBilling", "AssayModels", "AssayServer", "AssayAccess", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
