@@ -167,7 +167,7 @@ public struct ReviewSubmission: Hashable, Sendable {
 }
 
 /// Why a submit was refused by the store (the lease is the store's to check, atomically).
-public enum ReviewSubmitRefusal: Hashable, Sendable {
+public enum ReviewSubmitRefusal: Error, Hashable, Sendable {
     case notHolder
     case expired(at: Timestamp)
     case alreadyAnswered(ReviewAssignment.State)

@@ -172,19 +172,12 @@ public struct ReviewProvider: RPCService {
         let billable = try await store.reviewRowCount(organization: caller.organizationID, project: project.id, sendID: sendID)
         var units: Int64 = 0
         if billable > 0 {
-            do {
-                try await billing.meterReview(
-                    organization: caller.organizationID, key: "\(project.id.rawValue):\(sendID)", rows: billable, datasetIDs: outcome.datasetIDs,
-                    at: now)
-            } catch let refusal as BillingRefusal {
-                let code: RPCCode =
-                    switch refusal.kind {
-                    case .failedPrecondition: .failedPrecondition
-                    case .resourceExhausted: .resourceExhausted
-                    case .invalidArgument: .invalidArgument
-                    case .unavailable: .unavailable
-                    }
-                throw RPCError(code, "the rows are queued but review units were not metered (repeat the send with the same request_id): \(refusal)")
+            let metered: BillingRefusal? = await meter(
+                organization: caller.organizationID, key: "\(project.id.rawValue):\(sendID)", rows: billable, datasetIDs: outcome.datasetIDs, at: now)
+            if let refusal = metered {
+                throw RPCError(
+                    Self.code(refusal.kind),
+                    "the rows are queued but review units were not metered (repeat the send with the same request_id): \(refusal)")
             }
             let perUnit = max(1, try await reviewRowsPerUnit(caller.organizationID))
             units = (Int64(billable) + perUnit - 1) / perUnit
@@ -196,6 +189,25 @@ public struct ReviewProvider: RPCService {
                 RoutedRow(dataRowId: $0.rowID.rawValue, score: $0.score, disagreement: $0.disagreement > 0, minConfidencePpm: UInt32($0.minConfidencePPM ?? 0))
             },
             candidates: UInt64(outcome.candidates), unmappedPredictions: UInt64(outcome.unmapped))
+    }
+
+    /// Meters review units; the refusal when billing refused.
+    private func meter(organization: ObjectID, key: String, rows: Int, datasetIDs: [ObjectID], at: Timestamp) async -> BillingRefusal? {
+        do throws(BillingRefusal) {
+            try await billing.meterReview(organization: organization, key: key, rows: rows, datasetIDs: datasetIDs, at: at)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    private static func code(_ kind: BillingRefusal.Kind) -> RPCCode {
+        switch kind {
+        case .failedPrecondition: .failedPrecondition
+        case .resourceExhausted: .resourceExhausted
+        case .invalidArgument: .invalidArgument
+        case .unavailable: .unavailable
+        }
     }
 
     func next(_ request: NextReviewTaskRequest, caller: Caller) async throws -> NextReviewTaskResponse {
@@ -277,7 +289,7 @@ public struct ReviewProvider: RPCService {
     /// Checks the decisions against the pre-labels and the ontology and returns the records
     /// to append and the labels the review leaves (ground truth: no run, no confidence).
     static func decide(
-        _ decisions: [ReviewDecision], assignment a: ReviewAssignment, ontology: Ontology, row: AssayCore.DataRow, reviewer: ObjectID, at: Timestamp
+        _ decisions: [ReviewDecision], assignment a: ReviewAssignment, ontology: AssayCore.Ontology, row: AssayCore.DataRow, reviewer: ObjectID, at: Timestamp
     ) throws(RPCError) -> ([ReviewDecisionRecord], [AssayCore.Label]) {
         let preLabels = Dictionary(a.preLabels.map { ($0.id, $0) }, uniquingKeysWith: { x, _ in x })
         var decided = Set<ObjectID>()

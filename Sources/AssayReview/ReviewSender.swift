@@ -1,5 +1,5 @@
-public import AssayCore
-public import AssayStorage
+import AssayCore
+import AssayStorage
 import AssayRPC
 
 /// Puts rows into a project's queue: from a run (its predictions as pre-labels), a dataset,
@@ -29,7 +29,7 @@ struct ReviewSender: Sendable {
 
     /// Maps a run's prediction features onto the project's ontology.
     struct FeatureMap {
-        let project: Ontology
+        let project: AssayCore.Ontology
         let explicit: [String: String]
         /// The project feature for `feature`: the mapping's, else itself when the project has it.
         func target(_ feature: String) -> String? {
@@ -38,8 +38,8 @@ struct ReviewSender: Sendable {
         }
 
         /// The prediction as a pre-label of the project (children mapped too); nil when it does not fit.
-        func preLabel(_ p: Label, row: DataRow?) -> Label? {
-            func map(_ l: Label) -> Label? {
+        func preLabel(_ p: AssayCore.Label, row: AssayCore.DataRow?) -> AssayCore.Label? {
+            func map(_ l: AssayCore.Label) -> AssayCore.Label? {
                 guard let feature = target(l.featureID) else { return nil }
                 var out = l
                 out.id = .random("lbl")
@@ -107,7 +107,7 @@ struct ReviewSender: Sendable {
                 for row in page {
                     let all = labels[row.rowID] ?? []
                     // Compared in project features, so runs over different ontologies line up.
-                    func mapped(_ run: ObjectID) -> [Label] {
+                    func mapped(_ run: ObjectID) -> [AssayCore.Label] {
                         all.filter { $0.modelRunID == run }.compactMap { l in
                             map.target(l.featureID).map { f in
                                 var m = l
@@ -154,7 +154,7 @@ struct ReviewSender: Sendable {
                 outcome.keptExisting += 1
                 continue
             }
-            var preLabels: [Label] = []
+            var preLabels: [AssayCore.Label] = []
             if let run {
                 let predictions = all.filter { $0.modelRunID == run }
                 // Text spans are checked against the row's text; other rows need no read.

@@ -27,6 +27,14 @@ public struct RoutingPolicy: Sendable {
         public var minConfidencePPM: Int?
         public var score: Double
 
+        public init(rowID: ObjectID, order: Int64, disagreement: Double, minConfidencePPM: Int?, score: Double) {
+            self.rowID = rowID
+            self.order = order
+            self.disagreement = disagreement
+            self.minConfidencePPM = minConfidencePPM
+            self.score = score
+        }
+
         /// True when `self` should be reviewed before `other`.
         public func ranks(before other: Candidate) -> Bool {
             let a = disagreement > 0
