@@ -259,7 +259,7 @@ public struct ReviewProvider: RPCService {
             let ontology = try await store.ontology(organization: caller.organizationID, id: project.ontologyID)
             let row = try await store.row(organization: caller.organizationID, id: a.rowID)
             (records, result) = try Self.decide(
-                request.decisions, assignment: a, ontology: ontology, row: row, reviewer: caller.keyID, at: now)
+                request.decisions, acceptUndecided: request.acceptUndecided, assignment: a, ontology: ontology, row: row, reviewer: caller.keyID, at: now)
         }
         let consensus = Consensus(rule: project.consensus, tieBreaker: project.tieBreakerKeyID)
         let outcome = try await store.submitReview(
@@ -289,7 +289,7 @@ public struct ReviewProvider: RPCService {
     /// Checks the decisions against the pre-labels and the ontology and returns the records
     /// to append and the labels the review leaves (ground truth: no run, no confidence).
     static func decide(
-        _ decisions: [ReviewDecision], assignment a: ReviewAssignment, ontology: AssayCore.Ontology, row: AssayCore.DataRow, reviewer: ObjectID, at: Timestamp
+        _ decisions: [ReviewDecision], acceptUndecided: Bool = false, assignment a: ReviewAssignment, ontology: AssayCore.Ontology, row: AssayCore.DataRow, reviewer: ObjectID, at: Timestamp
     ) throws(RPCError) -> ([ReviewDecisionRecord], [AssayCore.Label]) {
         let preLabels = Dictionary(a.preLabels.map { ($0.id, $0) }, uniquingKeysWith: { x, _ in x })
         var decided = Set<ObjectID>()
@@ -340,7 +340,10 @@ public struct ReviewProvider: RPCService {
             case .reject:
                 guard d.label == nil else { throw RPCError(.invalidArgument, "decision \(i): a reject carries no label") }
             case .edit, .add:
-                let l = try checked(d.label, index: i)
+                var wire = d.label
+                // An edit that names no feature keeps the pre-label's (move a box, fix a text).
+                if action == .edit, wire?.featureId.isEmpty == true { wire?.featureId = preLabel!.featureID }
+                let l = try checked(wire, index: i)
                 label = l
                 result.append(l)
             }
@@ -348,7 +351,16 @@ public struct ReviewProvider: RPCService {
                 ReviewDecisionRecord(
                     assignmentID: a.id, reviewerKeyID: reviewer, action: action, preLabelID: preLabel?.id, label: label, skipReason: nil, decidedAt: at))
         }
-        let undecided = a.preLabels.map(\.id).filter { !decided.contains($0) }
+        var undecided = a.preLabels.map(\.id).filter { !decided.contains($0) }
+        if acceptUndecided {
+            for p in a.preLabels where undecided.contains(p.id) {
+                result.append(groundTruth(p))
+                records.append(
+                    ReviewDecisionRecord(
+                        assignmentID: a.id, reviewerKeyID: reviewer, action: .accept, preLabelID: p.id, label: nil, skipReason: nil, decidedAt: at))
+            }
+            undecided = []
+        }
         guard undecided.isEmpty else {
             throw RPCError(
                 .invalidArgument, "every pre-label needs a decision (accept, edit or reject); undecided: \(undecided.map(\.rawValue).joined(separator: ", "))")

@@ -25,6 +25,7 @@ struct AssayMain {
           labels     import DATASET ONTOLOGY FILE.jsonl
           export     DATASET [--content]   rows and labels as NDJSON on standard output
           keys       create NAME [--role admin|member|reviewer] | list | revoke KEY_ID
+          review     create | send | next | submit | status | export   a review queue in a terminal (docs/review.md)
           billing    plan | enable | disable | payment | budget | estimate | usage | charges | invoice   (docs/billing.md)
 
         offline (files, no server; docs/compare.md):
@@ -61,6 +62,7 @@ struct AssayMain {
             case "keys": status = try await CatalogCommands.keys(&args)
             case "metrics", "report": status = try MetricsCommands.run(command, &args)
             case "billing": status = try await BillingCommands.run(&args)
+            case "review": status = try await ReviewCommands.run(&args)
             default: throw UsageError("unknown command \(command)")
             }
             exit(status)

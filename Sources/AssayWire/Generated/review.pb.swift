@@ -1292,6 +1292,9 @@ public struct SubmitReviewRequest: ProtoMessage {
     /// `string skip_reason = 4`.
     public var skipReason: String = ""
 
+    /// `bool accept_undecided = 5`.
+    public var acceptUndecided: Bool = false
+
     /// A message with every field at its default value.
     public init() {}
 
@@ -1300,12 +1303,14 @@ public struct SubmitReviewRequest: ProtoMessage {
         taskId: String = "",
         decisions: [ReviewDecision] = [],
         skip: Bool = false,
-        skipReason: String = ""
+        skipReason: String = "",
+        acceptUndecided: Bool = false
     ) {
         self.taskId = taskId
         self.decisions = decisions
         self.skip = skip
         self.skipReason = skipReason
+        self.acceptUndecided = acceptUndecided
     }
 
     /// Decodes the binary form through protobuf-c, allocating at most `memoryLimit` bytes.
@@ -1326,6 +1331,7 @@ public struct SubmitReviewRequest: ProtoMessage {
         if !self.decisions.isEmpty { json.add("decisions", self.decisions) }
         if self.skip { json.add("skip", self.skip) }
         if !self.skipReason.isEmpty { json.add("skipReason", self.skipReason) }
+        if self.acceptUndecided { json.add("acceptUndecided", self.acceptUndecided) }
         return json.value
     }
 
@@ -1347,6 +1353,9 @@ public struct SubmitReviewRequest: ProtoMessage {
             case "skipReason", "skip_reason":
                 try reader.claim(field, number: 4)
                 self.skipReason = try reader.value(field)
+            case "acceptUndecided", "accept_undecided":
+                try reader.claim(field, number: 5)
+                self.acceptUndecided = try reader.value(field)
             default:
                 throw reader.unknownField(field)
             }
@@ -2343,6 +2352,7 @@ extension SubmitReviewRequest: ProtobufCBridge, ProtoJSONCodable {
         self.decisions = try ProtobufCLift.messages(message.pointee.n_decisions, message.pointee.decisions, as: ReviewDecision.self)
         self.skip = message.pointee.skip != 0
         self.skipReason = try ProtobufCLift.string(message.pointee.skip_reason, field: "assay.v1.SubmitReviewRequest.skip_reason")
+        self.acceptUndecided = message.pointee.accept_undecided != 0
     }
 
     func lower(into message: UnsafeMutablePointer<Assay__V1__SubmitReviewRequest>, arena: ProtoArena) {
@@ -2355,6 +2365,7 @@ extension SubmitReviewRequest: ProtobufCBridge, ProtoJSONCodable {
         if !self.skipReason.isEmpty {
             message.pointee.skip_reason = arena.string(self.skipReason)
         }
+        message.pointee.accept_undecided = self.acceptUndecided ? 1 : 0
     }
 }
 

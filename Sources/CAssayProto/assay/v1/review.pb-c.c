@@ -2062,7 +2062,7 @@ const ProtobufCMessageDescriptor assay__v1__review_decision__descriptor =
   (ProtobufCMessageInit) assay__v1__review_decision__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor assay__v1__submit_review_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor assay__v1__submit_review_request__field_descriptors[5] =
 {
   {
     "task_id",
@@ -2112,8 +2112,21 @@ static const ProtobufCFieldDescriptor assay__v1__submit_review_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "accept_undecided",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__SubmitReviewRequest, accept_undecided),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned assay__v1__submit_review_request__field_indices_by_name[] = {
+  4,   /* field[4] = accept_undecided */
   1,   /* field[1] = decisions */
   2,   /* field[2] = skip */
   3,   /* field[3] = skip_reason */
@@ -2122,7 +2135,7 @@ static const unsigned assay__v1__submit_review_request__field_indices_by_name[] 
 static const ProtobufCIntRange assay__v1__submit_review_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor assay__v1__submit_review_request__descriptor =
 {
@@ -2132,7 +2145,7 @@ const ProtobufCMessageDescriptor assay__v1__submit_review_request__descriptor =
   "Assay__V1__SubmitReviewRequest",
   "assay.v1",
   sizeof(Assay__V1__SubmitReviewRequest),
-  4,
+  5,
   assay__v1__submit_review_request__field_descriptors,
   assay__v1__submit_review_request__field_indices_by_name,
   1,  assay__v1__submit_review_request__number_ranges,

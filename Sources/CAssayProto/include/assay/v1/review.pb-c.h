@@ -371,7 +371,7 @@ struct  Assay__V1__ReviewDecision
   char *pre_label_id;
   Assay__V1__ReviewAction action;
   /*
-   * EDIT, ADD
+   * EDIT (an empty feature_id keeps the pre-label's), ADD
    */
   Assay__V1__Label *label;
 };
@@ -394,10 +394,14 @@ struct  Assay__V1__SubmitReviewRequest
    */
   protobuf_c_boolean skip;
   char *skip_reason;
+  /*
+   * pre-labels without a decision are accepted
+   */
+  protobuf_c_boolean accept_undecided;
 };
 #define ASSAY__V1__SUBMIT_REVIEW_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&assay__v1__submit_review_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Assay__V1__SubmitReviewResponse
