@@ -46,7 +46,7 @@ let package = Package(
         // The billing service: plans, the add-on, budgets, the usage ledger and invoices.
         .target(name: "AssayBilling", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The services assembled over a storage backend (used by the executable and the tests).
-        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayCompare"], swiftSettings: swiftSettings),
+        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayCompare", "AssayReview"], swiftSettings: swiftSettings),
         // The compare service: stored runs against ground truth and each other, diagnosis, reports.
         .target(name: "AssayCompare", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayMetrics", "AssayReport"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
@@ -66,6 +66,8 @@ let package = Package(
         ),
         // The run service: model runs as durable jobs over the model providers.
         .target(name: "AssayRuns", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels"], swiftSettings: swiftSettings),
+        // The review service: review projects, the leased queue, consensus, budgeted routing.
+        .target(name: "AssayReview", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog"], swiftSettings: swiftSettings),
         // Evaluation metrics (classification, text) matching the reference tools: pure Swift, no I/O.
         .target(name: "AssayMetrics", swiftSettings: swiftSettings),
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
@@ -81,6 +83,7 @@ let package = Package(
         .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCatalogTests", dependencies: ["AssayNativeModels", "AssayServer", "AssayAccess", "AssayCatalog", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRunsTests", dependencies: ["AssayRuns", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayReviewTests", dependencies: ["AssayReview", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage", "AssayBilling"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayNativeModels", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayBillingTests", dependencies: ["AssayBilling", "AssayModels", "AssayServer", "AssayAccess", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),

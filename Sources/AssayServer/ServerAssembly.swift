@@ -5,6 +5,7 @@ import AssayAccess
 public import AssayBilling
 import AssayCatalog
 import AssayCompare
+import AssayReview
 public import AssayCore
 public import AssayModels
 public import AssayRPC
@@ -34,7 +35,7 @@ public struct ServerAssembly: Sendable {
         executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now
     ) {
         let metrics = MethodMetrics()
-        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run", "assay.v1.Billing", "assay.v1.Compare"])
+        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run", "assay.v1.Billing", "assay.v1.Compare", "assay.v1.Review"])
         let billing = Billing(store: storage, clock: clock)
         // Tests that are not about billing may hand the run service another implementation.
         let runBilling: any RunBilling = runBilling ?? billing
@@ -48,6 +49,11 @@ public struct ServerAssembly: Sendable {
         router.register(RunProvider(store: storage, engine: runs, models: models, billing: runBilling, clock: clock))
         router.register(BillingProvider(billing: billing, store: storage, models: { models.card($0) }))
         router.register(CompareProvider(store: storage))
+        router.register(
+            ReviewProvider(
+                store: storage, billing: billing,
+                reviewRowsPerUnit: { org in billing.prices(for: try await storage.billingAccount(organization: org)).plan.reviewRowsPerUnit },
+                clock: clock))
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
         server = RPCServer(

@@ -217,8 +217,44 @@ public protocol BillingStore: Sendable {
     func invoices(organization: ObjectID) async throws(StorageError) -> [Invoice]
 }
 
+/// Review projects, their queue of rows, reviewers' leases and decisions. Claiming and
+/// submitting are each one transaction, so two reviewers never hold the same lease and a
+/// row is finalised exactly once; decisions are append-only.
+public protocol ReviewStore: Sendable {
+    /// Stores a project (its ontology must be the organisation's).
+    func createReviewProject(_ project: ReviewProject) async throws(StorageError) -> ReviewProject
+    func reviewProject(organization: ObjectID, id: ObjectID) async throws(StorageError) -> ReviewProject
+    /// The organisation's projects, oldest first.
+    func reviewProjects(organization: ObjectID) async throws(StorageError) -> [ReviewProject]
+    /// Queues rows under `sendID` in one transaction; rows the project has already are left
+    /// as they are. NOT_FOUND names a row that is not the organisation's.
+    func queueReviewRows(organization: ObjectID, project: ObjectID, sendID: String, rows: [NewReviewRow], at: Timestamp)
+        async throws(StorageError) -> QueuedReviewRows
+    /// How many rows the project holds from `sendID` (what a send is billed for).
+    func reviewRowCount(organization: ObjectID, project: ObjectID, sendID: String) async throws(StorageError) -> Int
+    /// Atomically leases the best row for `reviewer`: the highest priority (then oldest) row,
+    /// not finalised, that the reviewer has not reviewed, skipped or leased, and whose live
+    /// leases plus submitted reviews are fewer than `reviewersPerRow`. Nil when none.
+    func claimReviewTask(organization: ObjectID, project: ObjectID, reviewer: ObjectID, reviewersPerRow: Int, now: Timestamp, leaseUntil: Timestamp)
+        async throws(StorageError) -> ReviewAssignment?
+    func reviewAssignment(organization: ObjectID, id: ObjectID) async throws(StorageError) -> ReviewAssignment
+    /// Answers an assignment in one transaction: refuses unless `reviewer` holds its lease and
+    /// the lease is live at `at`; appends the decisions; marks it submitted (or skipped when
+    /// `skipReason` is set). When the row then has `reviewersPerRow` submitted reviews and is
+    /// not finalised, `consensus` picks its labels, which are written as ground truth (for
+    /// `.override`, replacing the row's ground truth of the ontology) and the row is finalised.
+    func submitReview(
+        organization: ObjectID, assignment: ObjectID, reviewer: ObjectID, decisions: [ReviewDecisionRecord], result: [Label], skipReason: String?,
+        reviewersPerRow: Int, at: Timestamp, consensus: @escaping @Sendable ([SubmittedReview]) -> ReviewConsensus
+    ) async throws(StorageError) -> Result<ReviewSubmission, ReviewSubmitRefusal>
+    func reviewCounts(organization: ObjectID, project: ObjectID, at: Timestamp) async throws(StorageError) -> ReviewCounts
+    /// Queued rows after `position`, in queue order, with final labels (and decisions when asked).
+    func reviewedRows(organization: ObjectID, project: ObjectID, after position: Int64, limit: Int, decisions: Bool)
+        async throws(StorageError) -> [ReviewedRowRecord]
+}
+
 /// Everything the services need from storage; one value per backend.
-public protocol Storage: OrganizationStore, CatalogStore, RunStore, BillingStore {
+public protocol Storage: OrganizationStore, CatalogStore, RunStore, BillingStore, ReviewStore {
     /// Finishes pending work and closes the database.
     func close() async
 }

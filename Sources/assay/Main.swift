@@ -30,6 +30,7 @@ struct AssayMain {
                        (--dataset ID [--where KEY=VALUE...] | --row ID... | --key GLOBAL_KEY...) [--estimate ID] [--watch]
                      watch RUN | cancel RUN | list | rows RUN [--failed] | export RUN [--format ndjson|coco] [--out FILE]
                                                    (docs/runs.md)
+          review     create | send | next | submit | status | export   a review queue in a terminal (docs/review.md)
           billing    plan | enable | disable | payment | budget | estimate | usage | charges | invoice   (docs/billing.md)
           compare    evaluate RUN | runs RUN RUN | rank RUN | cell RUN TRUTH PREDICTED   (docs/compare.md)
           report     RUN [RUN ...] --out report.html [--feature ID] [--confidence C] [--iou T] [--seed N] [--resamples N]
@@ -72,6 +73,7 @@ struct AssayMain {
             case "billing": status = try await BillingCommands.run(&args)
             case "models": status = try await RunCommands.models(&args)
             case "run": status = try await RunCommands.run(&args)
+            case "review": status = try await ReviewCommands.run(&args)
             default: throw UsageError("unknown command \(command)")
             }
             exit(status)

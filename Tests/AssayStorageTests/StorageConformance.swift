@@ -37,6 +37,7 @@ struct StorageConformance: Sendable {
         Check(name: "billing ledger and reservations") { try await $0.billingLedgerAndReservations() },
         Check(name: "billing row count history") { try await $0.billingRowCountHistory() },
         Check(name: "billing cycles close once") { try await $0.billingCyclesCloseOnce() },
+        Check(name: "review queue and leases") { try await $0.reviewQueueAndLeases() },
     ]
 
     /// Runs `body` with a fresh store and closes it, whether or not `body` throws.

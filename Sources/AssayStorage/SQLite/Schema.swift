@@ -152,6 +152,8 @@ enum Schema {
         ) STRICT, WITHOUT ROWID;
         """,
         Schema.billing,
+        // 4: review projects, the review queue, leases and decisions.
+        Schema.review,
     ]
 
     /// The version this build writes.

@@ -11,6 +11,7 @@ public enum AssayContract {
         HealthService.descriptor,
         KeysService.descriptor,
         ReflectionService.descriptor,
+        ReviewService.descriptor,
         RunService.descriptor,
     ]
 }
