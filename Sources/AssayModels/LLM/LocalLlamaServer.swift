@@ -38,7 +38,7 @@ public actor LocalLlamaServer {
         }
     }
 
-    public let configuration: Configuration
+    public nonisolated let configuration: Configuration
     private let transport: any HTTPTransport
     private var process: Process?
     private var baseURL: String?

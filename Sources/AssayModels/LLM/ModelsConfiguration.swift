@@ -32,6 +32,7 @@ public struct ModelsConfiguration: Sendable {
         do { file = try JSONDecoder().decode(File.self, from: Data(bytes)) } catch {
             throw ModelsConfigurationError("\(source): \(Self.describe(error))")
         }
+        if let raw = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) { try checkFields(raw, source: source) }
         var seen: Set<String> = []
         var providers: [OpenAICompatibleProvider] = []
         for (index, entry) in file.models.enumerated() {
@@ -98,6 +99,29 @@ public struct ModelsConfiguration: Sendable {
             }
         }
         return ModelsConfiguration(providers: providers)
+    }
+
+    private static let entryFields: Set<String> = [
+        "id", "name", "version", "description", "base_url", "model", "api_key", "api_key_env", "timeout_seconds", "retries", "concurrency",
+        "price", "structured_output", "local",
+    ]
+
+    /// Refuses fields the format does not have, so a misspelt setting is not silently ignored.
+    private static func checkFields(_ raw: JSONValue, source: String) throws(ModelsConfigurationError) {
+        func check(_ value: JSONValue?, _ known: Set<String>, at: String) throws(ModelsConfigurationError) {
+            guard case .object(let object)? = value else { return }
+            if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+                throw ModelsConfigurationError("\(at): unknown field \(unknown) (known: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+        try check(raw, ["models"], at: source)
+        guard case .array(let entries)? = raw["models"] else { return }
+        for (index, entry) in entries.enumerated() {
+            let at = "\(source): models[\(index)]"
+            try check(entry, entryFields, at: at)
+            try check(entry["price"], ["unit", "microdollars"], at: at + ".price")
+            try check(entry["local"], ["gguf", "threads", "context_size", "python"], at: at + ".local")
+        }
     }
 
     private static func describe(_ error: any Error) -> String {
