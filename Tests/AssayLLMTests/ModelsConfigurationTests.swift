@@ -49,7 +49,8 @@ struct ModelsConfigurationTests {
             (#"{"models": [{"id": "a", "base_url": "http://x/v1", "model": "m", "structured_output": "xml"}]}"#, "structured_output must be one of"),
             (#"{"models": [{"id": "a", "local": {"gguf": "relative.gguf"}}]}"#, "local.gguf must be an absolute path"),
             (#"{"models": [{"id": "a", "base_url": "http://x/v1", "model": "m", "timeout": 5}]}"#, "unknown field timeout"),
-            (#"{"modles": []}"#, "models is required"),
+            (#"{"modles": []}"#, "unknown field modles"),
+            (#"{}"#, "models is required"),
             (#"{"models": [}"#, "not valid JSON"),
         ])
     func rejects(json: String, expected: String) {

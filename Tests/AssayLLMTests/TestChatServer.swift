@@ -7,13 +7,21 @@ import AssayCore
 /// on a free port; it exits when the test process does.
 actor TestChatServer {
     static let shared = TestChatServer()
-    private var port: UInt16?
-    private var process: Process?
+    /// The one start; callers that come while it runs await the same task (actor reentrancy
+    /// would otherwise let two callers start two servers).
+    private var starting: Task<String, any Error>?
     let transport = URLSessionTransport()
 
     /// The server's root URL, such as `http://127.0.0.1:40123`.
     func root() async throws -> String {
-        if let port { return "http://127.0.0.1:\(port)" }
+        if let starting { return try await starting.value }
+        let transport = self.transport
+        let task = Task { try await Self.start(transport: transport) }
+        starting = task
+        return try await task.value
+    }
+
+    private static func start(transport: URLSessionTransport) async throws -> String {
         let port = try LocalLlamaServer.freePort()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("chat_server.py").path
         let process = Process()
@@ -21,14 +29,12 @@ actor TestChatServer {
         process.arguments = ["python3", script, String(port)]
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        self.process = process
         let root = "http://127.0.0.1:\(port)"
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
             if let response = try? await transport.send(HTTPRequest(method: "GET", url: root + "/calls/ping"), timeout: .seconds(1)),
                 response.status == 200
             {
-                self.port = port
                 return root
             }
             guard process.isRunning else { break }

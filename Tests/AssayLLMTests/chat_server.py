@@ -10,7 +10,8 @@ is a key the test makes unique so that call counts do not mix between tests:
   /bad/KEY/v1/chat/completions          400 with an OpenAI error body
   /unauthorized/KEY/v1/chat/completions 401
   /chunked/KEY/v1/chat/completions      200, body sent with Transfer-Encoding: chunked
-  /answer/KEY/v1/chat/completions       200 whose content is the request's "x_answer" header
+  /answer/KEY/v1/chat/completions       200 whose content is the last user message up to its
+                                        first blank line (the row's text, without the instruction)
   /calls/KEY                            how many chat calls KEY received, and the last body
 """
 import json
@@ -90,7 +91,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send(401, {"error": {"message": "invalid API key"}})
             return
         if mode == "answer":
-            content = self.headers.get("X-Answer") or last_user(body)
+            content = last_user(body).split("\n\n")[0]
         else:
             content = "echo: " + last_user(body)
         self.send(200, {

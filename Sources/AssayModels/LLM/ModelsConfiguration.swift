@@ -28,11 +28,11 @@ public struct ModelsConfiguration: Sendable {
     public static func parse(_ bytes: [UInt8], environment: [String: String] = [:], cache: String = LocalChatModel.defaultCache, source: String = "models config")
         throws(ModelsConfigurationError) -> ModelsConfiguration
     {
+        if let raw = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) { try checkFields(raw, source: source) }
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: Data(bytes)) } catch {
             throw ModelsConfigurationError("\(source): \(Self.describe(error))")
         }
-        if let raw = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) { try checkFields(raw, source: source) }
         var seen: Set<String> = []
         var providers: [OpenAICompatibleProvider] = []
         for (index, entry) in file.models.enumerated() {
@@ -120,6 +120,9 @@ public struct ModelsConfiguration: Sendable {
             let at = "\(source): models[\(index)]"
             try check(entry, entryFields, at: at)
             try check(entry["price"], ["unit", "microdollars"], at: at + ".price")
+            if let amount = entry["price"]?["microdollars"], case .integer = amount {} else if entry["price"]?["microdollars"] != nil {
+                throw ModelsConfigurationError("\(at).price.microdollars must be a whole number of micro-dollars (1 USD = 1,000,000)")
+            }
             try check(entry["local"], ["gguf", "threads", "context_size", "python"], at: at + ".local")
         }
     }
