@@ -131,11 +131,21 @@ public final class OpenAICompatibleProvider: ModelProvider {
     public func complete(_ chat: ChatRequest) async throws(ChatError) -> ChatResult {
         do {
             return try await limit.withSlot { () async throws(ChatError) -> ChatResult in
-                var endpoint = configuration.endpoint
-                if let server {
-                    do { endpoint.baseURL = try await server.start() } catch { throw ChatError.unavailable(String(describing: error)) }
+                guard let server else {
+                    return try await ChatCompletionsClient(endpoint: configuration.endpoint, transport: transport).complete(chat)
                 }
-                return try await ChatCompletionsClient(endpoint: endpoint, transport: transport).complete(chat)
+                // A local server that dies during a call is started again once, at a new port.
+                var restarted = false
+                while true {
+                    var endpoint = configuration.endpoint
+                    do { endpoint.baseURL = try await server.start() } catch { throw ChatError.unavailable(String(describing: error)) }
+                    do throws(ChatError) {
+                        return try await ChatCompletionsClient(endpoint: endpoint, transport: transport).complete(chat)
+                    } catch {
+                        guard case .unavailable = error, !restarted, await server.processID == nil else { throw error }
+                        restarted = true
+                    }
+                }
             }
         } catch let error as ChatError {
             throw error
