@@ -118,6 +118,17 @@ struct ChatCompletionsTests {
         #expect(error?.message.contains("after 3 attempts") == true)
     }
 
+    @Test("a base URL that is not http(s) fails the call at once, without retries")
+    func invalidURL() async throws {
+        let provider = OpenAICompatibleProvider(
+            configuration: OpenAICompatibleConfiguration(id: "bad-url", baseURL: "ftp://127.0.0.1/v1", model: "m", retry: RetryPolicy(retries: 5, initialBackoff: .seconds(5))))
+        let start = ContinuousClock.now
+        let error = await #expect(throws: ModelError.self) { try await provider.predictOne(textRow("hi")) }
+        #expect(error?.kind == .invalidRequest)
+        #expect(error?.message.contains("invalid URL ftp://127.0.0.1/v1/chat/completions") == true)
+        #expect(ContinuousClock.now - start < .seconds(4))
+    }
+
     @Test("a conversation row is sent as its messages")
     func conversationRow() async throws {
         let (provider, key) = try await testProvider("ok")
