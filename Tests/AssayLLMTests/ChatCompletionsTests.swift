@@ -309,7 +309,7 @@ struct PlumbingTests {
         #expect(policy.backoff(beforeRetry: 10) <= .milliseconds(500))
         #expect(policy.backoff(beforeRetry: 1, retryAfter: .seconds(9)) == .milliseconds(500))
         #expect(RetryPolicy.isRetryable(status: 503) && RetryPolicy.isRetryable(status: 429))
-        #expect(!RetryPolicy.isRetryable(status: 400) && !RetryPolicy.isRetryable(status: 404))
+        #expect(!RetryPolicy.isRetryable(status: 400) && !RetryPolicy.isRetryable(status: 404) && !RetryPolicy.isRetryable(status: 408))
     }
 
     @Test("a body that is not a chat completion is malformed, with a preview")

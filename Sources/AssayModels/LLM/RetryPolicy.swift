@@ -28,5 +28,5 @@ public struct RetryPolicy: Hashable, Sendable {
     }
 
     /// Whether an answer with this HTTP status is worth another attempt.
-    public static func isRetryable(status: Int) -> Bool { status == 429 || status == 408 || (500...599).contains(status) }
+    public static func isRetryable(status: Int) -> Bool { status == 429 || (500...599).contains(status) }
 }
