@@ -16,7 +16,7 @@ struct LocalModelTests {
             throw TestFailure(
                 "\(model.card.id) is not installed in \(LocalChatModel.defaultCache) (python \(LocalChatModel.python()), \(model.ggufPath)): run `make models`")
         }
-        return model.provider(threads: 2)
+        return model.provider()
     }
 
     @Test("generation and classification", arguments: LocalChatModel.all.map(\.card.id))

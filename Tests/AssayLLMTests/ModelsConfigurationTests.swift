@@ -10,7 +10,7 @@ struct ModelsConfigurationTests {
             {"models": [
               {"id": "gpt-4o-mini", "base_url": "https://api.example.com/v1", "model": "gpt-4o-mini", "api_key_env": "TEST_KEY",
                "timeout_seconds": 30, "retries": 2, "concurrency": 8, "price": {"unit": "per_1k_tokens", "microdollars": 600}},
-              {"id": "my-gguf", "name": "My GGUF", "local": {"gguf": "/models/x.gguf", "threads": 1}}
+              {"id": "my-gguf", "name": "My GGUF", "local": {"gguf": "/models/x.gguf", "threads": 2}}
             ]}
             """
         let configuration = try ModelsConfiguration.parse(Array(json.utf8), environment: ["TEST_KEY": "sk-1"], cache: "/cache")
@@ -31,7 +31,7 @@ struct ModelsConfigurationTests {
         #expect(local.concurrency == 1)
         #expect(local.configuration.endpoint.structuredOutput == .jsonObjectSchema)
         #expect(local.server?.configuration == LocalLlamaServer.Configuration(
-            python: "/cache/llama-cpp-\(LocalChatModel.llamaCppVersion)/bin/python", modelPath: "/models/x.gguf", modelAlias: "my-gguf", threads: 1))
+            python: "/cache/llama-cpp-\(LocalChatModel.llamaCppVersion)/bin/python", modelPath: "/models/x.gguf", modelAlias: "my-gguf", threads: 2))
     }
 
     @Test(

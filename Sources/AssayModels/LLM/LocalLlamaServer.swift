@@ -28,7 +28,7 @@ public actor LocalLlamaServer {
         public var logPath: String?
 
         public init(
-            python: String, modelPath: String, modelAlias: String, threads: Int = 2, contextSize: Int = 2048,
+            python: String, modelPath: String, modelAlias: String, threads: Int = 1, contextSize: Int = 2048,
             startupTimeout: Duration = .seconds(120), chatFormat: String? = nil, logPath: String? = nil
         ) {
             self.python = python

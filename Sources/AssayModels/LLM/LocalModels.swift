@@ -53,8 +53,11 @@ public struct LocalChatModel: Hashable, Sendable {
             && FileManager.default.fileExists(atPath: "\(cache)/\(ggufPath)")
     }
 
-    /// A provider that starts its own llama.cpp server on first use.
-    public func provider(cache: String = defaultCache, threads: Int = 2, concurrency: Int = 1, transport: (any HTTPTransport)? = nil)
+    /// A provider that starts its own llama.cpp server on first use. One thread by default:
+    /// on a busy 2-core machine llama.cpp's second thread waits on the first and generation
+    /// slows down several-fold and erratically (measured: SmolLM2 45 tokens/s with 1 thread
+    /// against 2–45 with 2, under load); on an idle machine 2 threads are about twice as fast.
+    public func provider(cache: String = defaultCache, threads: Int = 1, concurrency: Int = 1, transport: (any HTTPTransport)? = nil)
         -> OpenAICompatibleProvider
     {
         let server = LocalLlamaServer(

@@ -76,7 +76,7 @@ public struct ModelsConfiguration: Sendable {
             if let local = entry.local {
                 guard entry.base_url == nil else { throw ModelsConfigurationError("\(at): give either base_url or local, not both") }
                 guard local.gguf.hasPrefix("/") else { throw ModelsConfigurationError("\(at): local.gguf must be an absolute path") }
-                let threads = local.threads ?? 2
+                let threads = local.threads ?? 1
                 guard (1...64).contains(threads) else { throw ModelsConfigurationError("\(at): local.threads must be in 1...64") }
                 let server = LocalLlamaServer(
                     configuration: .init(
