@@ -51,6 +51,9 @@ let package = Package(
         .target(name: "AssayCompare", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayMetrics", "AssayReport"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
         .target(name: "AssayModels", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
+        // Chat models over the OpenAI-compatible HTTP API (llama.cpp servers it starts, or any
+        // endpoint), and the document-QA pipeline (OCR, then an LLM).
+        .target(name: "AssayLLM", dependencies: ["AssayCore", "AssayModels"], swiftSettings: swiftSettings),
         // The in-process models: Tesseract OCR, OpenCV cascades, e5 embeddings (loaded at run time).
         .target(name: "AssayNativeModels", dependencies: ["AssayCore", "AssayModels", "CTesseract", "CAssayVision"], swiftSettings: swiftSettings),
         // Tesseract OCR's C API and Leptonica (Debian's libtesseract-dev).
@@ -73,7 +76,7 @@ let package = Package(
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
         .target(name: "AssayReport", dependencies: ["AssayMetrics"], swiftSettings: swiftSettings),
         .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels"], swiftSettings: swiftSettings),
-        .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels"], swiftSettings: swiftSettings),
+        .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
         // `make bench`: measures a server process from a client process.
         .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayMetrics", "AssayNativeModels"], swiftSettings: swiftSettings),
         // Reads protoc-c's descriptor set and writes the Swift side of every message.
@@ -89,6 +92,7 @@ let package = Package(
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssayMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCompareTests", dependencies: ["AssayCompare", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayLLMTests", dependencies: ["AssayModels", "AssayLLM", "AssayCore"], exclude: ["chat_server.py"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )

@@ -5,6 +5,7 @@ import AssayAccess
 import AssayCore
 import AssayModels
 import AssayNativeModels
+import AssayLLM
 import AssayRPC
 import AssayServer
 import AssayStorage
@@ -24,6 +25,7 @@ enum ServeCommand {
             guard let n = Int(text), n > 0 else { throw UsageError("--max-connections needs a positive number") }
             limits.maxConnections = n
         }
+        let modelsConfig = args.option("models-config") ?? environment("ASSAY_MODELS_CONFIG")
         let levelText = args.option("log-level") ?? environment("ASSAY_LOG_LEVEL") ?? "info"
         guard let level = ["debug": Logger.Level.debug, "info": .info, "warning": .warning, "error": .error][levelText] else {
             throw UsageError("--log-level must be debug, info, warning or error")
@@ -58,7 +60,28 @@ enum ServeCommand {
         }
         let native = NativeModels.discover()
         for reason in native.missing { logger.warning("a model is not available", [("reason", reason)]) }
-        let models = ModelRegistry(providers: native.providers)
+        // Chat models: the local llama.cpp ones `make models` installed (each server starts on
+        // first use), then the endpoints of --models-config.
+        var chats = LocalChatModel.all.filter { $0.isInstalled() }.map { $0.provider() }
+        for missing in LocalChatModel.all where !missing.isInstalled() {
+            logger.warning("a model is not available", [("reason", "\(missing.card.id): not installed (run make models)")])
+        }
+        if let modelsConfig {
+            do {
+                chats += try ModelsConfiguration.load(path: modelsConfig).providers
+            } catch {
+                printError("assay: --models-config \(modelsConfig): \(error)")
+                return 1
+            }
+        }
+        var providers: [any ModelProvider] = native.providers + chats
+        // Document QA: OCR, then the first chat model.
+        if let ocr = native.providers.first(where: { $0.cards.contains { $0.id == "tesseract-ocr" } }), let chat = chats.first {
+            do { providers.append(try DocumentQAProvider(ocr: ocr, ocrModel: "tesseract-ocr", llm: chat)) } catch {
+                logger.warning("document QA is not available", [("reason", "\(error)")])
+            }
+        }
+        let models = ModelRegistry(providers: providers)
         logger.info("models", [("served", models.cards.map(\.id).joined(separator: ","))])
         let assembly = ServerAssembly(storage: storage, models: models, limits: limits, logger: logger, executor: PollingExecutor.shared)
         let server = assembly.server
@@ -83,6 +106,7 @@ enum ServeCommand {
         await server.run(on: listener)
         signals.cancel()
         await assembly.stop()
+        for chat in chats { await chat.shutdown() }
         await storage.close()
         await loop.shutdown()
         logger.info("stopped")
