@@ -46,7 +46,7 @@ let package = Package(
         // The billing service: plans, the add-on, budgets, the usage ledger and invoices.
         .target(name: "AssayBilling", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The services assembled over a storage backend (used by the executable and the tests).
-        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling"], swiftSettings: swiftSettings),
+        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayWorkers"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
         .target(name: "AssayModels", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         // The in-process models: Tesseract OCR, OpenCV cascades, e5 embeddings (loaded at run time).
@@ -64,6 +64,8 @@ let package = Package(
         ),
         // The run service: model runs as durable jobs over the model providers.
         .target(name: "AssayRuns", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels"], swiftSettings: swiftSettings),
+        // Model workers: the Worker service and the provider whose models connected worker processes serve.
+        .target(name: "AssayWorkers", dependencies: ["AssayCore", "AssayModels", "AssayRPC", "AssayWire", "AssayAccess", "AssayStorage", "AssayCatalog", "AssayRuns"], swiftSettings: swiftSettings),
         // Evaluation metrics (classification, text) matching the reference tools: pure Swift, no I/O.
         .target(name: "AssayMetrics", swiftSettings: swiftSettings),
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
@@ -83,6 +85,6 @@ let package = Package(
         .testTarget(name: "AssayBillingTests", dependencies: ["AssayBilling", "AssayModels", "AssayServer", "AssayAccess", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssayMetrics"], swiftSettings: swiftSettings),
-        .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py", "Fixtures"], swiftSettings: swiftSettings),
     ]
 )

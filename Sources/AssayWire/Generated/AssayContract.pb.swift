@@ -11,5 +11,6 @@ public enum AssayContract {
         KeysService.descriptor,
         ReflectionService.descriptor,
         RunService.descriptor,
+        WorkerService.descriptor,
     ]
 }
