@@ -1,6 +1,6 @@
 public import AssayCore
 public import AssayModels
-import AssayRPC
+public import AssayRPC
 public import AssayWire
 import Synchronization
 
@@ -38,10 +38,10 @@ public final class RemoteWorkerProvider: ModelProvider {
 
     /// Every card some connected worker serves; for an id two workers serve, the card of the
     /// one that registered first.
-    public var cards: [ModelCard] {
+    public var cards: [AssayCore.ModelCard] {
         state.withLock { s in
             var seen: Set<String> = []
-            var out: [ModelCard] = []
+            var out: [AssayCore.ModelCard] = []
             for id in s.order {
                 for card in s.workers[id]?.cards ?? [] where seen.insert(card.id).inserted { out.append(card) }
             }
@@ -97,7 +97,7 @@ public final class RemoteWorkerProvider: ModelProvider {
     }
 
     /// Adds a worker; its cards are served from now until `detach`.
-    public func attach(name: String, cards: [ModelCard], maxBatchSize: Int, concurrency: Int) -> Attachment {
+    public func attach(name: String, cards: [AssayCore.ModelCard], maxBatchSize: Int, concurrency: Int) -> Attachment {
         let (stream, continuation) = AsyncStream<ServerMessage>.makeStream()
         let id = state.withLock { s in
             s.nextWorker += 1
@@ -154,7 +154,7 @@ public final class RemoteWorkerProvider: ModelProvider {
 
     struct Slot {
         var name: String
-        var cards: [ModelCard]
+        var cards: [AssayCore.ModelCard]
         var maxBatchSize: Int
         var concurrency: Int
         var outbox: AsyncStream<ServerMessage>.Continuation

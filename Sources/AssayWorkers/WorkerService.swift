@@ -53,7 +53,7 @@ public struct WorkerServiceProvider: RPCService {
                 concurrency: Int(max(1, registration.concurrency)))
             let id = attachment.workerID
             let interval = workers.heartbeatInterval
-            let lastSeen = Mutex(ContinuousClock.now)
+            let lastSeen = LastSeen()
             var reason = "disconnected"
             defer { workers.detach(id, reason: reason) }
             try await writer.write(ServerMessage(kind: .registered(WorkerRegistered(
@@ -69,7 +69,7 @@ public struct WorkerServiceProvider: RPCService {
                         let limit = interval * workers.missedHeartbeats
                         while true {
                             try await Task.sleep(for: interval / 2)
-                            let silent = ContinuousClock.now - lastSeen.withLock { $0 }
+                            let silent = ContinuousClock.now - lastSeen.instant.withLock { $0 }
                             if silent > limit {
                                 throw RPCError(.deadlineExceeded, "no heartbeat from worker \(id) for \(silent); it counts as gone")
                             }
@@ -79,7 +79,7 @@ public struct WorkerServiceProvider: RPCService {
                     group.addTask {
                         var messages = requests.makeAsyncIterator()
                         while let message = try await messages.next() {
-                            lastSeen.withLock { $0 = .now }
+                            lastSeen.instant.withLock { $0 = .now }
                             switch message.kind {
                             case .heartbeat?: break
                             case .result(let result)?: workers.complete(id, result)
@@ -97,4 +97,9 @@ public struct WorkerServiceProvider: RPCService {
             }
         }
     }
+}
+
+/// When a worker last sent anything, shared by its reader and its heartbeat watchdog.
+final class LastSeen: Sendable {
+    let instant = Mutex(ContinuousClock.now)
 }
