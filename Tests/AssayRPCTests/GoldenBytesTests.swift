@@ -2,6 +2,7 @@ import AssayRPC
 import AssayTestSupport
 import AssayTransport
 import AssayWire
+import Foundation
 import Testing
 
 /// The exact bytes of one call of each kind, both directions. The hex was written from
@@ -19,8 +20,20 @@ struct GoldenBytesTests {
         return out
     }
 
+    /// The golden calls, shared with the Python client's tests: `Fixtures/golden-calls.txt`.
+    static let fixture: [String: [UInt8]] = {
+        let path = String(#filePath.dropLast("GoldenBytesTests.swift".count)) + "Fixtures/golden-calls.txt"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { fatalError("cannot read \(path)") }
+        var out: [String: [UInt8]] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            out[parts.dropLast().joined(separator: " ")] = bytes(String(parts.last!))
+        }
+        return out
+    }()
+
     /// Preface and SETTINGS with the default limits; both sides send the same.
-    static let handshake = bytes("4153534159000001000000110500000000000880808002108008188080402080808004")
+    static let handshake = fixture["handshake"]!
 
     struct Kind: Sendable, CustomTestStringConvertible {
         let name: String
@@ -29,20 +42,10 @@ struct GoldenBytesTests {
         var testDescription: String { name }
     }
 
-    static let kinds: [Kind] = [
-        Kind(name: "unary",
-             client: bytes("000000160100000000010a142f61737361792e76312e4563686f2f556e617279000000040001000000010a026869"),
-             server: bytes("000000040000000000010a02686900000000020000000001")),
-        Kind(name: "server streaming",
-             client: bytes("0000001d0100000000010a1b2f61737361792e76312e4563686f2f53657276657253747265616d000000060001000000010a0268691802"),
-             server: bytes("000000040000000000010a026869000000060000000000010a026869180100000000020000000001")),
-        Kind(name: "client streaming",
-             client: bytes("0000001d0100000000010a1b2f61737361792e76312e4563686f2f436c69656e7453747265616d000000030000000000010a0161000000030000000000010a016200000000000300000001"),
-             server: bytes("000000060000000000010a026162180200000000020000000001")),
-        Kind(name: "bidirectional",
-             client: bytes("0000001e0100000000010a1c2f61737361792e76312e4563686f2f4269646972656374696f6e616c000000030000000000010a017800000000000300000001"),
-             server: bytes("000000030000000000010a017800000000020000000001")),
-    ]
+    static let kinds: [Kind] = ["unary", "server streaming", "client streaming", "bidirectional"].map { name in
+        let key = name.replacingOccurrences(of: " ", with: "-")
+        return Kind(name: name, client: fixture[key + " client"]!, server: fixture[key + " server"]!)
+    }
 
     /// The server answers the golden client bytes with exactly the golden server bytes.
     @Test(arguments: kinds)

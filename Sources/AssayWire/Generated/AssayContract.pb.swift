@@ -13,5 +13,6 @@ public enum AssayContract {
         ReflectionService.descriptor,
         ReviewService.descriptor,
         RunService.descriptor,
+        WorkerService.descriptor,
     ]
 }

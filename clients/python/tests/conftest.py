@@ -1,0 +1,97 @@
+"""A real `assay serve` for the whole session (ASSAY_BIN, default the debug build), and clients."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+import assay
+
+ROOT = Path(__file__).resolve().parents[3]
+ASSAY_BIN = os.environ.get("ASSAY_BIN", str(ROOT / ".build/debug/assay"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, tmp: Path) -> None:
+        self.data = tmp / "data"
+        self.addr = f"127.0.0.1:{free_port()}"
+        self.log = open(tmp / "server.log", "wb")
+        self.proc = subprocess.Popen([ASSAY_BIN, "serve", "--addr", self.addr, "--data", str(self.data)],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"assay serve exited with {self.proc.returncode}: {(tmp / 'server.log').read_text()}")
+            try:
+                key_file = self.data / "admin.key"
+                if key_file.exists() and key_file.read_text().strip():
+                    with socket.create_connection(self._hostport(), timeout=1):
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("assay serve did not start within 60 s")
+            time.sleep(0.1)
+        self.key = (self.data / "admin.key").read_text().strip()
+        self.workers: List[subprocess.Popen[bytes]] = []
+
+    def _hostport(self) -> tuple[str, int]:
+        host, port = self.addr.rsplit(":", 1)
+        return host, int(port)
+
+    def stop(self) -> None:
+        for w in self.workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+    def start_worker(self, script: Path, *args: str, log: Path) -> "subprocess.Popen[bytes]":
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "clients/python/src"))
+        out = open(log, "wb")
+        proc = subprocess.Popen([sys.executable, str(script), "--addr", self.addr, "--key", self.key, *args],
+                                stdout=out, stderr=subprocess.STDOUT, env=env)
+        self.workers.append(proc)
+        return proc
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    s = Server(tmp_path_factory.mktemp("assay"))
+    yield s
+    s.stop()
+
+
+@pytest.fixture()
+def client(server: Server) -> Iterator[assay.Client]:
+    with assay.Client(server.addr, api_key=server.key) as c:
+        yield c
+
+
+def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
