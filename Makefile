@@ -1,7 +1,7 @@
 # Assay: `make run` serves, `make test` checks everything. See README.md.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev pkg-config \
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev libpq-dev pkg-config \
 	libtesseract-dev tesseract-ocr-eng libopencv-dev opencv-data
 ASSAY_ADDR ?= 127.0.0.1:7400
 ASSAY_DATA ?= ./assay-data

@@ -38,7 +38,9 @@ let package = Package(
         .target(name: "AssayCore", swiftSettings: swiftSettings),
         // Storage protocols and the SQLite backend.
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "AssayStorage", dependencies: ["AssayCore", "CSQLite3"], swiftSettings: swiftSettings),
+        // libpq (Debian's libpq-dev): the PostgreSQL backend, for several servers on one database.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "AssayStorage", dependencies: ["AssayCore", "CSQLite3", "CLibPQ"], swiftSettings: swiftSettings),
         // API keys, roles and the caller's identity.
         .target(name: "AssayAccess", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         // The catalog service: datasets, rows, ontologies, labels.
