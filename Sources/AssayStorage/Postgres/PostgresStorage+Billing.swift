@@ -304,7 +304,7 @@ extension PostgresConnection {
     /// Charges of `cycle` plus open reservations, for the whole organisation or for the
     /// charges and reservations that touch `dataset`.
     func committedSpend(org: Int64, cycle: BillingCycle, dataset: ObjectID?) throws(StorageError) -> Int64 {
-        let touches = dataset == nil ? "" : " AND instr(',' || datasets || ',', ',' || ? || ',') > 0"
+        let touches = dataset == nil ? "" : " AND strpos(',' || datasets || ',', ',' || ? || ',') > 0"
         var values: [SQLValue] = [.integer(org), .text(cycle.description)]
         if let dataset { values.append(.text(dataset.rawValue)) }
         let charged = try queryFirst("SELECT coalesce(sum(microdollars), 0) FROM billing_ledger WHERE org = ? AND cycle = ?" + touches, values) {

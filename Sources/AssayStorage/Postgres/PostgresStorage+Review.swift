@@ -291,8 +291,8 @@ extension PostgresStorage {
             let assignments =
                 try connection.queryFirst(
                     """
-                    SELECT coalesce(sum(a.state = 'leased' AND a.expires_at > ?), 0), coalesce(sum(a.state = 'submitted'), 0),
-                           coalesce(sum(a.state = 'skipped'), 0)
+                    SELECT coalesce(count(*) FILTER (WHERE a.state = 'leased' AND a.expires_at > ?), 0), count(*) FILTER (WHERE a.state = 'submitted'),
+                           count(*) FILTER (WHERE a.state = 'skipped')
                     FROM review_assignments a JOIN review_rows r ON r.seq = a.review_row WHERE r.project = ?
                     """, [.integer(at), p]
                 ) { s in (s.int(0), s.int(1), s.int(2)) } ?? (0, 0, 0)

@@ -30,20 +30,59 @@ public final class PostgresStorage: Storage {
     /// Leases this process believes it holds are named with this (see `claimRunRows`).
     public let serverID: String
 
-    private init(pool: PostgresPool, rowIDs: RowIDCipher, serverID: String) {
+    /// A database `temporary(url:)` made, dropped on close: (server URL, database name).
+    private let dropOnClose: (url: String, database: String)?
+
+    private init(pool: PostgresPool, rowIDs: RowIDCipher, serverID: String, dropOnClose: (url: String, database: String)? = nil) {
         self.pool = pool
         self.rowIDs = rowIDs
         self.serverID = serverID
+        self.dropOnClose = dropOnClose
     }
 
     deinit {
         if !closed.withLock({ $0 }) { pool.stopEventually() }
     }
 
+    /// A fresh, empty database on the server at `url` (tests and trials), dropped when the
+    /// storage is closed.
+    package static func temporary(url: String, poolSize: Int = 4) async throws(StorageError) -> PostgresStorage {
+        let name = "assay_tmp_" + ObjectID.random("db").rawValue.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
+        try await administer(url: url, "CREATE DATABASE \(name)")
+        do throws(StorageError) {
+            return try await open(url: Self.url(url, database: name), poolSize: poolSize, dropOnClose: (url, name))
+        } catch {
+            try? await administer(url: url, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            throw error
+        }
+    }
+
+    /// `url` naming `database` instead (a later `dbname` wins in libpq's parsing).
+    static func url(_ url: String, database: String) -> String {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return url + (url.contains("?") ? "&" : "?") + "dbname=\(database)"
+        }
+        return url + " dbname=\(database)"
+    }
+
+    /// Runs one statement outside a transaction on a connection of its own (CREATE and DROP
+    /// DATABASE cannot run in one).
+    static func administer(url: String, _ sql: String) async throws(StorageError) {
+        let pool = try PostgresPool(url: withDefaults(url), size: 1)
+        defer { pool.stopEventually() }
+        try await pool.perform { connection throws(StorageError) in try connection.exec(sql) }
+    }
+
     /// Connects to the database at `url` (a libpq URL or connection string) with a pool of
     /// `poolSize` connections and brings the schema up to date. `unavailable` when the
     /// database cannot be reached; `failedPrecondition` when a newer Assay wrote it.
     public static func open(url: String, poolSize: Int = defaultPoolSize) async throws(StorageError) -> PostgresStorage {
+        try await open(url: url, poolSize: poolSize, dropOnClose: nil)
+    }
+
+    private static func open(
+        url: String, poolSize: Int, dropOnClose: (url: String, database: String)?
+    ) async throws(StorageError) -> PostgresStorage {
         let pool = try PostgresPool(url: withDefaults(url), size: max(1, poolSize))
         do throws(StorageError) {
             let rowIDs = try await pool.perform { connection throws(StorageError) in
@@ -53,7 +92,8 @@ public final class PostgresStorage: Storage {
             var host = [CChar](repeating: 0, count: 256)
             gethostname(&host, host.count - 1)
             let name = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            return PostgresStorage(pool: pool, rowIDs: rowIDs, serverID: "\(name)-\(getpid())-\(ObjectID.random("srv").rawValue)")
+            return PostgresStorage(
+                pool: pool, rowIDs: rowIDs, serverID: "\(name)-\(getpid())-\(ObjectID.random("srv").rawValue)", dropOnClose: dropOnClose)
         } catch {
             await pool.stop()
             throw error
@@ -81,6 +121,9 @@ public final class PostgresStorage: Storage {
         }
         guard first else { return }
         await pool.stop()
+        if let (url, database) = dropOnClose {
+            try? await Self.administer(url: url, "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+        }
     }
 
     /// How many connections this store may open.
