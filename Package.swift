@@ -95,6 +95,8 @@ let package = Package(
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssayMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCompareTests", dependencies: ["AssayCompare", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayLLMTests", dependencies: ["AssayModels", "AssayLLM", "AssayCore"], exclude: ["chat_server.py"], swiftSettings: swiftSettings),
+        // Several `assay serve` processes on one PostgreSQL database (make test starts one).
+        .testTarget(name: "AssayScaleOutTests", dependencies: ["AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["slow_chat.py"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )

@@ -58,7 +58,7 @@ public final class PostgresStorage: Storage {
     }
 
     /// `url` naming `database` instead (a later `dbname` wins in libpq's parsing).
-    static func url(_ url: String, database: String) -> String {
+    package static func url(_ url: String, database: String) -> String {
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             return url + (url.contains("?") ? "&" : "?") + "dbname=\(database)"
         }
@@ -67,7 +67,7 @@ public final class PostgresStorage: Storage {
 
     /// Runs one statement outside a transaction on a connection of its own (CREATE and DROP
     /// DATABASE cannot run in one).
-    static func administer(url: String, _ sql: String) async throws(StorageError) {
+    package static func administer(url: String, _ sql: String) async throws(StorageError) {
         let pool = try PostgresPool(url: withDefaults(url), size: 1)
         defer { pool.stopEventually() }
         try await pool.perform { connection throws(StorageError) in try connection.exec(sql) }
