@@ -62,10 +62,15 @@ release: deps
 run: release models
 	.build/release/assay serve --addr $(ASSAY_ADDR) --data $(ASSAY_DATA)
 
-## test: build once, check the generated code is fresh, run every test.
+## test: build once, check the generated code is fresh, run every test; the storage
+## conformance suite and the multi-server tests also run against a throwaway PostgreSQL
+## cluster (scripts/ci/postgres.sh), started here and stopped afterwards.
 test: build models test-deps
 	$(MAKE) --no-print-directory proto-check PROTOGEN=.build/debug/assay-protogen
-	$(SWIFT) test --skip-build
+	@pgdir=$$(mktemp -d /tmp/assay-pg.XXXXXX); \
+	url=$$(bash scripts/ci/postgres.sh start "$$pgdir") || { rm -rf "$$pgdir"; exit 1; }; \
+	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
+	ASSAY_TEST_POSTGRES="$$url" $(SWIFT) test --skip-build
 
 ## proto: regenerate the C and Swift sides of Protos/ into the tree.
 proto: deps
@@ -91,7 +96,10 @@ proto-check:
 bench: deps models bench-deps
 	$(SWIFT) build -c release --product assay
 	$(SWIFT) build -c release --product assay-bench
-	.build/release/assay-bench --server .build/release/assay --python $(BENCH_VENV)/bin/python
+	@pgdir=$$(mktemp -d /tmp/assay-pg.XXXXXX); \
+	url=$$(bash scripts/ci/postgres.sh start "$$pgdir") || { rm -rf "$$pgdir"; exit 1; }; \
+	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
+	.build/release/assay-bench --server .build/release/assay --python $(BENCH_VENV)/bin/python --postgres "$$url"
 
 ## bench-coco: only the COCO evaluation against pycocotools.
 bench-coco: deps bench-deps
