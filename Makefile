@@ -1,7 +1,7 @@
 # Assay: `make run` serves, `make test` checks everything. See README.md.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev pkg-config \
+APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev libpq-dev pkg-config \
 	libtesseract-dev tesseract-ocr-eng libopencv-dev opencv-data protobuf-compiler python3-venv
 ASSAY_ADDR ?= 127.0.0.1:7400
 ASSAY_DATA ?= ./assay-data
@@ -82,10 +82,15 @@ release: deps
 run: release models
 	.build/release/assay serve --addr $(ASSAY_ADDR) --data $(ASSAY_DATA)
 
-## test: build once, check the generated code is fresh, run every test.
+## test: build once, check the generated code is fresh, run every test; the storage
+## conformance suite and the multi-server tests also run against a throwaway PostgreSQL
+## cluster (scripts/ci/postgres.sh), started here and stopped afterwards.
 test: build models test-deps python-deps
 	$(MAKE) --no-print-directory proto-check PROTOGEN=.build/debug/assay-protogen
-	$(SWIFT) test --skip-build
+	@pgdir=$$(mktemp -d /tmp/assay-pg.XXXXXX); \
+	url=$$(bash scripts/ci/postgres.sh start "$$pgdir") || { rm -rf "$$pgdir"; exit 1; }; \
+	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
+	ASSAY_TEST_POSTGRES="$$url" $(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory python-test
 
 ## proto: regenerate the C, Swift and Python sides of Protos/ into the tree.
@@ -114,7 +119,10 @@ proto-check:
 bench: deps models bench-deps python-deps
 	$(SWIFT) build -c release --product assay
 	$(SWIFT) build -c release --product assay-bench
-	.build/release/assay-bench --server .build/release/assay --python $(BENCH_VENV)/bin/python
+	@pgdir=$$(mktemp -d /tmp/assay-pg.XXXXXX); \
+	url=$$(bash scripts/ci/postgres.sh start "$$pgdir") || { rm -rf "$$pgdir"; exit 1; }; \
+	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
+	.build/release/assay-bench --server .build/release/assay --python $(BENCH_VENV)/bin/python --postgres "$$url"
 	PYTHONPATH=$(abspath clients/python/src) "$(PY_VENV)/bin/python" clients/python/bench/ingest.py --server .build/release/assay --rows 1000000
 
 ## bench-coco: only the COCO evaluation against pycocotools.

@@ -38,7 +38,9 @@ let package = Package(
         .target(name: "AssayCore", swiftSettings: swiftSettings),
         // Storage protocols and the SQLite backend.
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "AssayStorage", dependencies: ["AssayCore", "CSQLite3"], swiftSettings: swiftSettings),
+        // libpq (Debian's libpq-dev): the PostgreSQL backend, for several servers on one database.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "AssayStorage", dependencies: ["AssayCore", "CSQLite3", "CLibPQ"], swiftSettings: swiftSettings),
         // API keys, roles and the caller's identity.
         .target(name: "AssayAccess", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         // The catalog service: datasets, rows, ontologies, labels.
@@ -78,7 +80,7 @@ let package = Package(
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
         .target(name: "AssayReport", dependencies: ["AssayMetrics"], swiftSettings: swiftSettings),
         .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels"], swiftSettings: swiftSettings),
-        .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
+        .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayRuns", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
         // `make bench`: measures a server process from a client process.
         .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayMetrics", "AssayNativeModels"], swiftSettings: swiftSettings),
         // Reads protoc-c's descriptor set and writes the Swift side of every message.
@@ -95,6 +97,8 @@ let package = Package(
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssayMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCompareTests", dependencies: ["AssayCompare", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayLLMTests", dependencies: ["AssayModels", "AssayLLM", "AssayCore"], exclude: ["chat_server.py"], swiftSettings: swiftSettings),
+        // Several `assay serve` processes on one PostgreSQL database (make test starts one).
+        .testTarget(name: "AssayScaleOutTests", dependencies: ["AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["slow_chat.py"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )

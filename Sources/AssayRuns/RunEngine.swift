@@ -22,6 +22,8 @@ public final class RunEngine: Sendable {
     /// Retries of a batch whose provider is unavailable, and the first backoff.
     let retries: Int
     let backoff: Duration
+    /// How this engine shares runs with other servers on the same database.
+    let sharing: WorkSharing
 
     private let state = Mutex(State())
 
@@ -33,6 +35,10 @@ public final class RunEngine: Sendable {
         var published: [ObjectID: ModelRun] = [:]
         var nextWatcher = 0
         var stopped = false
+        /// The organisation of each watched run, for publishing progress made elsewhere.
+        var watchedOrganizations: [ObjectID: ObjectID] = [:]
+        /// The periodic look for runs other servers started (see `WorkSharing.rescan`).
+        var scanner: Task<Void, Never>?
     }
 
     private struct ActiveRun {
@@ -41,8 +47,9 @@ public final class RunEngine: Sendable {
 
     public init(
         store: any Storage, models: ModelRegistry, billing: any RunBilling, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
-        retries: Int = 3, backoff: Duration = .milliseconds(500)
+        retries: Int = 3, backoff: Duration = .milliseconds(500), sharing: WorkSharing = WorkSharing()
     ) {
+        self.sharing = sharing
         self.store = store
         self.models = models
         self.billing = billing
@@ -55,13 +62,47 @@ public final class RunEngine: Sendable {
     /// Picks up every unfinished run: queued and running ones are worked on, finished ones
     /// that billing has not settled yet are settled.
     public func resume() async throws(StorageError) {
+        try await adoptUnfinished(logging: true)
+        guard let interval = sharing.rescan else { return }
+        state.withLock { s in
+            guard !s.stopped, s.scanner == nil else { return }
+            s.scanner = Task { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    guard !Task.isCancelled else { return }
+                    do {
+                        try await adoptUnfinished(logging: false)
+                        await publishProgressMadeElsewhere()
+                    } catch {
+                        logger.warning("looking for unfinished runs failed; trying again", [("error", "\(error)")])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Launches every unfinished run not worked on here yet and settles finished ones. When
+    /// servers share the database, runs of models this server does not serve are left to
+    /// the servers that do.
+    private func adoptUnfinished(logging: Bool) async throws(StorageError) {
         for run in try await store.unfinishedRuns() {
+            if sharing.rescan != nil, models.card(run.modelID) == nil { continue }
             if run.state.isTerminal {
                 await settle(run)
-            } else {
-                logger.info("resuming run", [("run", run.id.rawValue), ("done", "\(run.progress.done)/\(run.progress.total)")])
+            } else if !isActive(run.id) {
+                if logging {
+                    logger.info("resuming run", [("run", run.id.rawValue), ("done", "\(run.progress.done)/\(run.progress.total)")])
+                }
                 launch(run)
             }
+        }
+    }
+
+    /// Watchers here of runs that other servers work on see their progress too.
+    private func publishProgressMadeElsewhere() async {
+        let watched = state.withLock { s in s.watchedOrganizations.filter { s.active[$0.key] == nil } }
+        for (id, organization) in watched {
+            if let run = try? await store.run(organization: organization, id: id) { publish(run) }
         }
     }
 
@@ -95,7 +136,8 @@ public final class RunEngine: Sendable {
     public func shutdown() async {
         let tasks = state.withLock { s in
             s.stopped = true
-            return s.active.values.map(\.task)
+            s.scanner?.cancel()
+            return s.active.values.map(\.task) + [s.scanner].compactMap { $0 }
         }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
@@ -113,6 +155,7 @@ public final class RunEngine: Sendable {
             let key = s.nextWatcher
             s.nextWatcher += 1
             s.watchers[id, default: [:]][key] = continuation
+            s.watchedOrganizations[id] = organization
             return key
         }
         continuation.onTermination = { [weak self] _ in
@@ -121,6 +164,7 @@ public final class RunEngine: Sendable {
                 if s.watchers[id]?.isEmpty == true {
                     s.watchers[id] = nil
                     s.published[id] = nil
+                    s.watchedOrganizations[id] = nil
                 }
             }
         }
@@ -189,31 +233,57 @@ public final class RunEngine: Sendable {
                 if !run.settled { await settle(run) }
                 return
             }
-            let feeder = RowFeeder(store: store, organization: org, run: run.id, pageSize: max(64, provider.batchSize * provider.concurrency * 4))
             let job = Job(run: run, targets: targets, provider: provider)
-            let failure = await withTaskGroup(of: StorageError?.self) { group in
-                for _ in 0..<max(1, provider.concurrency) {
-                    group.addTask { [self] in
-                        do throws(StorageError) {
-                            while !Task.isCancelled, let batch = try await feeder.next(provider.batchSize) {
-                                let outcomes = await predict(batch, job: job)
-                                let updated = try await store.recordRunRows(organization: org, run: job.run.id, outcomes: outcomes)
-                                publish(updated)
-                                if updated.state.isTerminal { return nil }
+            let pageSize = max(64, provider.batchSize * provider.concurrency * 4)
+            // Rounds: claim and work until nothing is claimable; then either every row is
+            // recorded, or other servers hold the rest, and this one waits for them to finish
+            // or for their leases to end (a server that died), and claims again.
+            while true {
+                let feeder = RowFeeder(
+                    store: store, organization: org, run: run.id, server: sharing.serverID, pageSize: pageSize, lease: sharing.lease,
+                    clock: clock)
+                let failure = await withTaskGroup(of: StorageError?.self) { group in
+                    for _ in 0..<max(1, provider.concurrency) {
+                        group.addTask { [self] in
+                            do throws(StorageError) {
+                                while !Task.isCancelled, let batch = try await feeder.next(provider.batchSize) {
+                                    let outcomes = await predict(batch, job: job)
+                                    let updated = try await store.recordRunRows(organization: org, run: job.run.id, outcomes: outcomes)
+                                    publish(updated)
+                                    if updated.state.isTerminal { return nil }
+                                }
+                                return nil
+                            } catch {
+                                return error
                             }
-                            return nil
-                        } catch {
-                            return error
                         }
                     }
+                    // The heartbeat: while workers hold claimed rows, their leases are extended.
+                    let runID = run.id
+                    let heartbeat = Task { [self] in
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: sharing.lease / 3)
+                            guard !Task.isCancelled else { return }
+                            _ = try? await store.renewRunRowLeases(
+                                organization: org, run: runID, server: sharing.serverID, leaseUntil: clock() + sharing.lease.microseconds)
+                        }
+                    }
+                    var first: StorageError?
+                    for await error in group where first == nil { first = error }
+                    heartbeat.cancel()
+                    return first
                 }
-                var first: StorageError?
-                for await error in group where first == nil { first = error }
-                return first
+                if let failure { throw failure }
+                if Task.isCancelled && stopped() {
+                    // The server stops: others may take this server's rows at once.
+                    try? await store.releaseRunRows(organization: org, run: run.id, server: sharing.serverID)
+                    return  // the next start (or another server) resumes
+                }
+                run = try await store.run(organization: org, id: run.id)
+                if run.state.isTerminal || run.progress.done >= run.progress.total || Task.isCancelled { break }
+                try? await Task.sleep(for: sharing.waitForOthers)
+                if Task.isCancelled && stopped() { return }
             }
-            if let failure { throw failure }
-            if Task.isCancelled && stopped() { return }  // the server stops; the next start resumes
-            run = try await store.run(organization: org, id: run.id)
             if !run.state.isTerminal {
                 let allFailed = run.progress.total > 0 && run.progress.failed == run.progress.total
                 run = try await store.setRunState(
@@ -341,37 +411,81 @@ public final class RunEngine: Sendable {
     }
 }
 
-/// Hands out a run's pending rows in batches, paging them from the store ahead of the
-/// workers.
+/// How a run engine shares the runs of one database with other servers.
+public struct WorkSharing: Sendable {
+    /// Names this server's leases; unique per process.
+    public var serverID: String
+    /// How long claimed rows stay this server's without a heartbeat; the heartbeat renews
+    /// them every third of it, so a server that dies gives its rows back within one lease.
+    public var lease: Duration
+    /// How often to look for runs other servers started (and report their progress to
+    /// watchers here); nil when this server is alone with its database.
+    public var rescan: Duration?
+    /// How long to wait before claiming again when other servers hold a run's last rows.
+    public var waitForOthers: Duration
+
+    public init(
+        serverID: String = "local", lease: Duration = .seconds(60), rescan: Duration? = nil, waitForOthers: Duration = .seconds(1)
+    ) {
+        self.serverID = serverID
+        self.lease = lease
+        self.rescan = rescan
+        self.waitForOthers = waitForOthers
+    }
+}
+
+extension Duration {
+    /// The duration in whole microseconds (the unit of `Timestamp`).
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}
+
+/// Hands out a run's pending rows in batches, claiming them from the store (under this
+/// server's lease) ahead of the workers.
 actor RowFeeder {
     let store: any RunStore
     let organization: ObjectID
     let run: ObjectID
+    let server: String
     let pageSize: Int
+    let lease: Duration
+    let clock: @Sendable () -> Timestamp
     private var buffer: [PendingRunRow] = []
     private var head = 0
-    private var after: Int64 = 0
     private var exhausted = false
     private var fetching: Task<[PendingRunRow], any Error>?
 
-    init(store: any RunStore, organization: ObjectID, run: ObjectID, pageSize: Int) {
+    init(
+        store: any RunStore, organization: ObjectID, run: ObjectID, server: String, pageSize: Int, lease: Duration,
+        clock: @escaping @Sendable () -> Timestamp
+    ) {
         self.store = store
         self.organization = organization
         self.run = run
+        self.server = server
         self.pageSize = pageSize
+        self.lease = lease
+        self.clock = clock
     }
 
-    /// Up to `count` rows, nil when none is left. Workers call this concurrently, and the
-    /// actor is re-entered while a page is being read, so one read is shared by everyone
-    /// waiting for it (two reads of the same page would hand its rows out twice).
+    /// Up to `count` rows, nil when none is left to claim. Workers call this concurrently,
+    /// and the actor is re-entered while a claim is in flight, so one claim is shared by
+    /// everyone waiting for it.
     func next(_ count: Int) async throws(StorageError) -> [PendingRunRow]? {
         while head == buffer.count, !exhausted {
             let task: Task<[PendingRunRow], any Error>
             if let fetching {
                 task = fetching
             } else {
-                let (store, organization, run, after, pageSize) = (store, organization, run, after, pageSize)
-                task = Task { try await store.pendingRunRows(organization: organization, run: run, after: after, limit: pageSize) }
+                let (store, organization, run, server, pageSize) = (store, organization, run, server, pageSize)
+                let now = clock()
+                let until = now + lease.microseconds
+                task = Task {
+                    try await store.claimRunRows(
+                        organization: organization, run: run, server: server, limit: pageSize, now: now, leaseUntil: until)
+                }
                 fetching = task
             }
             let page: [PendingRunRow]
@@ -384,8 +498,7 @@ actor RowFeeder {
             fetching = nil
             buffer = page
             head = 0
-            if let last = page.last { self.after = last.position }
-            if page.count < pageSize { exhausted = true }
+            if page.isEmpty { exhausted = true }
         }
         guard head < buffer.count else { return nil }
         let end = min(buffer.count, head + max(1, count))

@@ -29,38 +29,55 @@ public struct ServerAssembly: Sendable {
     /// The models connected worker processes serve; part of the run service's registry.
     public let workers: RemoteWorkerProvider
 
+    /// The services `assay serve --services` can host; keys and health are always hosted.
+    public static let serviceNames = ["catalog", "run", "billing", "compare", "review", "worker"]
+
+    /// Whether this server works on model runs (it hosts the run service).
+    public let hostsRuns: Bool
+
     /// Paths callable without an API key.
     public static let unauthenticatedPaths: Set<String> = [HealthService.check.path, HealthService.watch.path]
 
     public init(
         storage: any Storage, models: ModelRegistry = ModelRegistry(providers: []), runBilling: (any RunBilling)? = nil,
         workers: RemoteWorkerProvider? = nil, limits: ServerLimits = ServerLimits(), logger: Logger,
-        executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now
+        executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now,
+        services: Set<String>? = nil, sharing: WorkSharing = WorkSharing()
     ) {
+        // nil hosts everything; the names are `serviceNames`.
+        let hosts = { (name: String) in services?.contains(name) ?? true }
         let metrics = MethodMetrics()
-        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run", "assay.v1.Billing", "assay.v1.Compare", "assay.v1.Review", "assay.v1.Worker"])
+        let hosted: [(String, String)] = [
+            ("catalog", "assay.v1.Catalog"), ("run", "assay.v1.Run"), ("billing", "assay.v1.Billing"), ("compare", "assay.v1.Compare"),
+            ("review", "assay.v1.Review"), ("worker", "assay.v1.Worker"),
+        ]
+        let health = HealthProvider(services: ["assay.v1.Keys"] + hosted.filter { hosts($0.0) }.map(\.1))
         // Whatever registry the caller built, remote workers' models come after its own.
         let workers = workers ?? RemoteWorkerProvider(logger: logger.with("service", "worker"))
         let models = models.adding(workers)
         let billing = Billing(store: storage, clock: clock)
         // Tests that are not about billing may hand the run service another implementation.
         let runBilling: any RunBilling = runBilling ?? billing
-        let runs = RunEngine(store: storage, models: models, billing: runBilling, clock: clock, logger: logger.with("service", "run"))
+        let runs = RunEngine(
+            store: storage, models: models, billing: runBilling, clock: clock, logger: logger.with("service", "run"), sharing: sharing)
         var router = Router()
         router.register(health)
         router.register(EchoProvider())
         let authenticator = KeyAuthenticator(store: storage)
         router.register(KeysProvider(store: storage, authenticator: authenticator, clock: clock))
-        router.register(CatalogProvider(store: storage, clock: clock))
-        router.register(RunProvider(store: storage, engine: runs, models: models, billing: runBilling, clock: clock))
-        router.register(BillingProvider(billing: billing, store: storage, models: { models.card($0) }))
-        router.register(CompareProvider(store: storage))
-        router.register(
-            ReviewProvider(
-                store: storage, billing: billing,
-                reviewRowsPerUnit: { org in billing.prices(for: try await storage.billingAccount(organization: org)).plan.reviewRowsPerUnit },
-                clock: clock))
-        router.register(WorkerServiceProvider(workers: workers, store: storage))
+        if hosts("catalog") { router.register(CatalogProvider(store: storage, clock: clock)) }
+        if hosts("run") { router.register(RunProvider(store: storage, engine: runs, models: models, billing: runBilling, clock: clock)) }
+        if hosts("billing") { router.register(BillingProvider(billing: billing, store: storage, models: { models.card($0) })) }
+        if hosts("compare") { router.register(CompareProvider(store: storage)) }
+        if hosts("review") {
+            router.register(
+                ReviewProvider(
+                    store: storage, billing: billing,
+                    reviewRowsPerUnit: { org in billing.prices(for: try await storage.billingAccount(organization: org)).plan.reviewRowsPerUnit },
+                    clock: clock))
+        }
+        if hosts("worker") { router.register(WorkerServiceProvider(workers: workers, store: storage)) }
+        self.hostsRuns = hosts("run")
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
         server = RPCServer(
@@ -83,7 +100,7 @@ public struct ServerAssembly: Sendable {
 
     /// Resumes the runs the store says are unfinished.
     public func start() async throws {
-        try await runs.resume()
+        if hostsRuns { try await runs.resume() }
     }
 
     /// Stops working on runs (they resume at the next start).

@@ -142,6 +142,21 @@ public protocol RunStore: Sendable {
     /// deleted since the run was created).
     func pendingRunRows(organization: ObjectID, run: ObjectID, after position: Int64, limit: Int) async throws(StorageError)
         -> [PendingRunRow]
+    /// Claims up to `limit` pending rows of a queued or running run for `server` until
+    /// `leaseUntil`: rows nobody holds, or whose holder's lease ended before `now` (the holder
+    /// died or stalled). Rows come in position order with their content. Servers sharing one
+    /// database claim disjoint rows; a row stays pending, and claimable again once its lease
+    /// ends, until its outcome is recorded. Empty when the run is finished or every pending
+    /// row is held.
+    func claimRunRows(organization: ObjectID, run: ObjectID, server: String, limit: Int, now: Timestamp, leaseUntil: Timestamp)
+        async throws(StorageError) -> [PendingRunRow]
+    /// Extends the leases `server` holds on the run's pending rows to `leaseUntil` (the
+    /// holder's heartbeat); returns how many it holds.
+    @discardableResult
+    func renewRunRowLeases(organization: ObjectID, run: ObjectID, server: String, leaseUntil: Timestamp) async throws(StorageError) -> Int
+    /// Gives back every lease `server` holds on the run's pending rows, so another server can
+    /// claim them at once (a server stopping gracefully).
+    func releaseRunRows(organization: ObjectID, run: ObjectID, server: String) async throws(StorageError)
     /// Records outcomes of pending rows (predictions stored as labels, errors on the rows,
     /// cache entries remembered) and returns the run after the change. Outcomes of rows that
     /// are no longer pending (already recorded, or the run ended) are ignored.

@@ -43,8 +43,8 @@ func freePort() -> UInt16 {
 }
 
 /// Spawns the server process; returns its pid.
-func spawnServer(_ path: String, port: UInt16, data: String) -> pid_t {
-    let argv = [path, "serve", "--addr", "127.0.0.1:\(port)", "--data", data, "--log-level", "warning"]
+func spawnServer(_ path: String, port: UInt16, data: String, postgres: String? = nil) -> pid_t {
+    let argv = [path, "serve", "--addr", "127.0.0.1:\(port)", "--data", data, "--log-level", "warning"] + (postgres.map { ["--postgres", $0] } ?? [])
     var cargs = argv.map { strdup($0) }
     cargs.append(nil)
     var pid: pid_t = 0
@@ -105,9 +105,26 @@ func readAdminKey(_ data: String) -> String? {
 
 /// Starts `assay serve` on a fresh data folder and connects to it with its admin key.
 func startServer() async throws -> (pid: pid_t, client: RPCClient, data: String, address: SocketAddress) {
+    try await startServer(postgres: nil)
+}
+
+/// `--postgres URL` (make bench starts a throwaway cluster): PostgreSQL figures beside SQLite's.
+let benchPostgres: String? = CommandLine.arguments.contains("--postgres") ? arg("postgres", "") : nil
+
+/// A fresh database on the bench's PostgreSQL server (through psql), as a URL.
+func freshPostgresDatabase(_ server: String) -> String {
+    let name = "assay_bench_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+    guard system("psql -q '\(server)' -c 'CREATE DATABASE \(name)' >/dev/null") == 0 else {
+        say("cannot create a PostgreSQL database on \(server)")
+        exit(1)
+    }
+    return server + (server.contains("?") ? "&" : "?") + "dbname=\(name)"
+}
+
+func startServer(postgres: String?) async throws -> (pid: pid_t, client: RPCClient, data: String, address: SocketAddress) {
     let port = freePort()
     let data = "/tmp/assay-bench-\(getpid())-\(port)"
-    let pid = spawnServer(serverPath, port: port, data: data)
+    let pid = spawnServer(serverPath, port: port, data: data, postgres: postgres.map(freshPostgresDatabase))
     let address = SocketAddress(host: "127.0.0.1", port: port)
     for _ in 0..<400 {
         if let key = readAdminKey(data), let c = try? await RPCClient.connect(to: address, metadata: ["authorization": "Bearer \(key)"]) {
@@ -248,8 +265,8 @@ func catalogRow(_ i: Int) -> DataRow {
 }
 
 /// Starts a server on a fresh data folder, ingests `count` rows, returns (rows/s, peak RSS in MB).
-func durableIngest(_ count: Int, preEncoded: [[UInt8]]?) async throws -> (Double, Int) {
-    let (pid, client, data, _) = try await startServer()
+func durableIngest(_ count: Int, preEncoded: [[UInt8]]?, postgres: String? = nil) async throws -> (Double, Int) {
+    let (pid, client, data, _) = try await startServer(postgres: postgres)
     defer {
         client.close()
         stopServer(pid, data)
@@ -297,6 +314,11 @@ for _ in 0..<3 {
 }
 say(String(format: "durable ingest over the wire (%d rows into a fresh SQLite store, %d per batch, 3 rounds): %.0f rows/s, server peak RSS %d MB",
            durableRows, batchSize, median(durableRates), durableRSS.max() ?? 0))
+if let benchPostgres {
+    let (rate, rss) = try await durableIngest(durableRows, preEncoded: durableBatches, postgres: benchPostgres)
+    say(String(format: "durable ingest over the wire (%d rows into a fresh PostgreSQL database, %d per batch): %.0f rows/s, server peak RSS %d MB",
+               durableRows, batchSize, rate, rss))
+}
 if rssRows > 0 {
     let (rate, rss) = try await durableIngest(rssRows, preEncoded: nil)
     say(String(format: "durable ingest of %d rows (client encoding as it sends): %.0f rows/s, server peak RSS %d MB", rssRows, rate, rss))

@@ -7,6 +7,7 @@ import AssayModels
 import AssayNativeModels
 import AssayLLM
 import AssayRPC
+import AssayRuns
 import AssayServer
 import AssayStorage
 import AssayTransport
@@ -26,6 +27,26 @@ enum ServeCommand {
             limits.maxConnections = n
         }
         let modelsConfig = args.option("models-config") ?? environment("ASSAY_MODELS_CONFIG")
+        // Several servers on one PostgreSQL database (docs/operations.md); SQLite in --data otherwise.
+        let postgresURL = args.option("postgres") ?? environment("ASSAY_POSTGRES")
+        var poolSize = PostgresStorage.defaultPoolSize
+        if let text = args.option("postgres-pool") ?? environment("ASSAY_POSTGRES_POOL") {
+            guard let n = Int(text), n > 0 else { throw UsageError("--postgres-pool needs a positive number") }
+            poolSize = n
+        }
+        var services: Set<String>?
+        if let text = args.option("services") ?? environment("ASSAY_SERVICES") {
+            let names = text.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty }
+            for name in names where !ServerAssembly.serviceNames.contains(name) {
+                throw UsageError("--services: unknown service \(name); choose from \(ServerAssembly.serviceNames.joined(separator: ","))")
+            }
+            services = Set(names)
+        }
+        var lease = Duration.seconds(30)
+        if let text = args.option("run-lease") ?? environment("ASSAY_RUN_LEASE") {
+            guard let seconds = Double(text), seconds >= 0.3 else { throw UsageError("--run-lease needs seconds (at least 0.3)") }
+            lease = .milliseconds(Int64(seconds * 1000))
+        }
         let levelText = args.option("log-level") ?? environment("ASSAY_LOG_LEVEL") ?? "info"
         guard let level = ["debug": Logger.Level.debug, "info": .info, "warning": .warning, "error": .error][levelText] else {
             throw UsageError("--log-level must be debug, info, warning or error")
@@ -40,12 +61,26 @@ enum ServeCommand {
         }
 
         let logger = Logger(label: "assay", level: level)
-        let storage: SQLiteStorage
-        do {
-            storage = try await SQLiteStorage.open(path: dataDirectory + "/assay.sqlite")
-        } catch {
-            printError("assay: cannot open the database in \(dataDirectory): \(error)")
-            return 1
+        let storage: any Storage
+        var sharing = WorkSharing()
+        if let postgresURL {
+            do {
+                let postgres = try await PostgresStorage.open(url: postgresURL, poolSize: poolSize)
+                // Runs are shared with the other servers on the database: rows are claimed under
+                // leases, and runs other servers started are looked for every two seconds.
+                sharing = WorkSharing(serverID: postgres.serverID, lease: lease, rescan: min(Duration.seconds(2), lease / 2))
+                storage = postgres
+            } catch {
+                printError("assay: cannot open the PostgreSQL database: \(error)")
+                return 1
+            }
+        } else {
+            do {
+                storage = try await SQLiteStorage.open(path: dataDirectory + "/assay.sqlite")
+            } catch {
+                printError("assay: cannot open the database in \(dataDirectory): \(error)")
+                return 1
+            }
         }
         if let key = try await Bootstrap.ensureAdmin(store: storage, keyFile: dataDirectory + "/admin.key", now: ServerAssembly.now()) {
             logger.info("first start: created the organisation 'default' and an admin key", [("key_file", dataDirectory + "/admin.key"), ("prefix", APIKeyGenerator.prefix(of: key))])
@@ -83,7 +118,9 @@ enum ServeCommand {
         }
         let models = ModelRegistry(providers: providers)
         logger.info("models", [("served", models.cards.map(\.id).joined(separator: ","))])
-        let assembly = ServerAssembly(storage: storage, models: models, limits: limits, logger: logger, executor: PollingExecutor.shared)
+        let assembly = ServerAssembly(
+            storage: storage, models: models, limits: limits, logger: logger, executor: PollingExecutor.shared, services: services,
+            sharing: sharing)
         let server = assembly.server
         let health = assembly.health
 
@@ -96,7 +133,13 @@ enum ServeCommand {
             return 1
         }
         try await assembly.start()
-        logger.info("serving", [("addr", listener.localAddress.description), ("data", dataDirectory)])
+        logger.info(
+            "serving",
+            [
+                ("addr", listener.localAddress.description), ("data", dataDirectory),
+                ("storage", postgresURL == nil ? "sqlite" : "postgresql"),
+                ("services", services.map { $0.sorted().joined(separator: ",") } ?? "all"),
+            ])
 
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
             logger.info("signal received, shutting down gracefully", [("signal", "\(signal)")])

@@ -38,6 +38,7 @@ struct StorageConformance: Sendable {
         Check(name: "billing row count history") { try await $0.billingRowCountHistory() },
         Check(name: "billing cycles close once") { try await $0.billingCyclesCloseOnce() },
         Check(name: "review queue and leases") { try await $0.reviewQueueAndLeases() },
+        Check(name: "run row claims") { try await $0.runRowClaims() },
     ]
 
     /// Runs `body` with a fresh store and closes it, whether or not `body` throws.

@@ -106,7 +106,7 @@ final class ConnectionThread: Sendable {
 }
 
 /// Starts a detached pthread running `body`.
-private func spawnThread(_ body: @escaping @Sendable () -> Void) throws(StorageError) {
+func spawnThread(_ body: @escaping @Sendable () -> Void) throws(StorageError) {
     final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -131,7 +131,7 @@ private func spawnThread(_ body: @escaping @Sendable () -> Void) throws(StorageE
 ///
 /// `@unchecked Sendable`: the mutex and condition are heap-allocated once and never move, and
 /// `items`, `head` and `closed` are read and written only while `mutex` is held.
-private final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
+final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var items: [Element] = []

@@ -42,6 +42,8 @@ public final class SQLiteStorage: Storage {
     private let path: String
     private let removeOnClose: Bool
     private let closed = Mutex(false)
+    /// Which server holds which pending run rows (see `claimRunRows`).
+    let runLeases = RunLeaseTable()
 
     private init(
         writer: ConnectionThread, readers: ReaderPool, checkpointer: ConnectionThread, rowIDs: RowIDCipher,
