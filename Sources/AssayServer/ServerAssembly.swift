@@ -6,6 +6,7 @@ public import AssayBilling
 import AssayCatalog
 import AssayCompare
 import AssayReview
+import AssayPreference
 public import AssayCore
 public import AssayModels
 public import AssayRPC
@@ -35,7 +36,7 @@ public struct ServerAssembly: Sendable {
         executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now
     ) {
         let metrics = MethodMetrics()
-        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run", "assay.v1.Billing", "assay.v1.Compare", "assay.v1.Review"])
+        let health = HealthProvider(services: ["assay.v1.Catalog", "assay.v1.Keys", "assay.v1.Run", "assay.v1.Billing", "assay.v1.Compare", "assay.v1.Review", "assay.v1.Preference"])
         let billing = Billing(store: storage, clock: clock)
         // Tests that are not about billing may hand the run service another implementation.
         let runBilling: any RunBilling = runBilling ?? billing
@@ -54,6 +55,9 @@ public struct ServerAssembly: Sendable {
                 store: storage, billing: billing,
                 reviewRowsPerUnit: { org in billing.prices(for: try await storage.billingAccount(organization: org)).plan.reviewRowsPerUnit },
                 clock: clock))
+        router.register(
+            PreferenceProvider(
+                store: storage, runs: PreferenceRuns(store: storage, engine: runs, models: models, billing: runBilling, clock: clock), clock: clock))
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
         server = RPCServer(
