@@ -26,7 +26,14 @@ struct PreferenceData {
             options: [FeatureOption(id: "A", value: "A"), FeatureOption(id: "B", value: "B"), FeatureOption(id: "tie", value: "tie")]),
         Feature(id: rankingFeature, name: "Ranking, best first (e.g. B > A = D > C)", kind: .freeText),
         Feature(id: rationaleFeature, name: "Rationale", kind: .freeText),
-    ]
+    ] + (0..<PreferenceProvider.maximumCandidates).map { k in Feature(id: shownFeature(k), name: "Response shown as \(letter(k))", kind: .freeText) }
+
+    /// The letter a reviewer sees position k as (A, B, …).
+    static func letter(_ k: Int) -> String { String(UnicodeScalar(UInt8(65 + k))) }
+
+    /// The feature of the response shown at position k: the review queue records the order
+    /// shown as which response fills which of these.
+    static func shownFeature(_ k: Int) -> String { "shown_" + letter(k).lowercased() }
 
     let store: any Storage
     let organization: ObjectID

@@ -235,8 +235,8 @@ public struct PreferenceProvider: RPCService {
                     id: .random("rvp"), organizationID: organization, name: "preference \(stored.name)", ontologyID: stored.ontologyID,
                     reviewersPerRow: max(1, Int(request.reviewersPerRow)),
                     instructions: request.instructions.isEmpty
-                        ? "Read the prompt and the responses (pre-labels, shown as A, B, C, … in this order). Add a \"ranking\" label, best "
-                            + "first, e.g. \"B > A = D > C\" (= for a tie), and optionally a \"rationale\" label."
+                        ? "Read the prompt and the responses (pre-labels shown_a, shown_b, …: responses A, B, …). Accept them and add a "
+                            + "\"ranking\" label, best first, e.g. \"B > A = D > C\" (= for a tie), and optionally a \"rationale\" label."
                         : request.instructions,
                     consensus: .majority, tieBreakerKeyID: nil, createdAt: clock()))
             var updated = stored
@@ -257,9 +257,9 @@ public struct PreferenceProvider: RPCService {
             }
             // Fisher-Yates with the seeded generator: the order shown is random and reproducible.
             for k in stride(from: shown.count - 1, to: 0, by: -1) { shown.swapAt(k, generator.index(below: k + 1)) }
-            let labels = shown.map { k in
+            let labels = shown.enumerated().map { position, k in
                 Label(
-                    id: .random("prl_c\(k)"), dataRowID: row, ontologyID: current.ontologyID, featureID: PreferenceData.responseFeature,
+                    id: .random("prl_c\(k)"), dataRowID: row, ontologyID: current.ontologyID, featureID: PreferenceData.shownFeature(position),
                     value: .freeText(responses[k][row]!), modelRunID: current.candidates[k].runID, createdAt: now)
             }
             rows.append(NewReviewRow(rowID: row, preLabels: labels, priority: 0, conflict: .keepBoth, sourceRunID: nil))
