@@ -6,6 +6,7 @@ public import AssayBilling
 import AssayCatalog
 import AssayCompare
 import AssayReview
+import AssayPreference
 public import AssayCore
 public import AssayModels
 public import AssayRPC
@@ -30,7 +31,7 @@ public struct ServerAssembly: Sendable {
     public let workers: RemoteWorkerProvider
 
     /// The services `assay serve --services` can host; keys and health are always hosted.
-    public static let serviceNames = ["catalog", "run", "billing", "compare", "review", "worker"]
+    public static let serviceNames = ["catalog", "run", "billing", "compare", "review", "worker", "preference"]
 
     /// Whether this server works on model runs (it hosts the run service).
     public let hostsRuns: Bool
@@ -49,7 +50,7 @@ public struct ServerAssembly: Sendable {
         let metrics = MethodMetrics()
         let hosted: [(String, String)] = [
             ("catalog", "assay.v1.Catalog"), ("run", "assay.v1.Run"), ("billing", "assay.v1.Billing"), ("compare", "assay.v1.Compare"),
-            ("review", "assay.v1.Review"), ("worker", "assay.v1.Worker"),
+            ("review", "assay.v1.Review"), ("worker", "assay.v1.Worker"), ("preference", "assay.v1.Preference"),
         ]
         let health = HealthProvider(services: ["assay.v1.Keys"] + hosted.filter { hosts($0.0) }.map(\.1))
         // Whatever registry the caller built, remote workers' models come after its own.
@@ -77,6 +78,12 @@ public struct ServerAssembly: Sendable {
                     clock: clock))
         }
         if hosts("worker") { router.register(WorkerServiceProvider(workers: workers, store: storage)) }
+        if hosts("preference") {
+            router.register(
+                PreferenceProvider(
+                    store: storage, runs: PreferenceRuns(store: storage, engine: runs, models: models, billing: runBilling, clock: clock),
+                    clock: clock))
+        }
         self.hostsRuns = hosts("run")
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))

@@ -268,8 +268,22 @@ public protocol ReviewStore: Sendable {
         async throws(StorageError) -> [ReviewedRowRecord]
 }
 
+/// Preference projects (docs/preference.md). Their responses, judge verdicts and human
+/// rankings live in the runs and the review queue the project names; the project is the index.
+public protocol PreferenceStore: Sendable {
+    func createPreferenceProject(_ project: PreferenceProject) async throws(StorageError) -> PreferenceProject
+    func preferenceProject(organization: ObjectID, id: ObjectID) async throws(StorageError) -> PreferenceProject
+    /// The organisation's projects, oldest first.
+    func preferenceProjects(organization: ObjectID) async throws(StorageError) -> [PreferenceProject]
+    /// Replaces the project's run, dataset and review references when the stored ones are
+    /// still `expected` (compare-and-set, so two concurrent Generate calls cannot both start
+    /// runs); returns the project as stored after the call.
+    func updatePreferenceProject(_ project: PreferenceProject, expected: PreferenceProject) async throws(StorageError)
+        -> (updated: Bool, project: PreferenceProject)
+}
+
 /// Everything the services need from storage; one value per backend.
-public protocol Storage: OrganizationStore, CatalogStore, RunStore, BillingStore, ReviewStore {
+public protocol Storage: OrganizationStore, CatalogStore, RunStore, BillingStore, ReviewStore, PreferenceStore {
     /// Finishes pending work and closes the database.
     func close() async
 }

@@ -41,6 +41,8 @@ struct AssayMain {
           metrics    detection --gt GT.json --pred PRED.json [--iou-type bbox] [--confidence C] [--iou T]
                      classification|text --gt GT.jsonl --pred PRED.jsonl        [--json]
           report     --gt GT --pred A [--pred B ...] --out report.html [--confidence C] [--iou T] [--seed N] [--resamples N]
+          leaderboard --battles FILE.jsonl [--anchor MODEL] [--seed N] [--resamples N] [--json]
+                     Bradley-Terry ratings (Elo scale) with bootstrap intervals (docs/preference.md)
         """
 
     static func main() async {
@@ -76,6 +78,7 @@ struct AssayMain {
             case "models": status = try await RunCommands.models(&args)
             case "run": status = try await RunCommands.run(&args)
             case "review": status = try await ReviewCommands.run(&args)
+            case "leaderboard": status = try await LeaderboardCommand.run(&args)
             default: throw UsageError("unknown command \(command)")
             }
             exit(status)

@@ -155,6 +155,8 @@ enum PostgresSchema {
         translate(Schema.billing),
         // 4: review projects, the review queue, leases and decisions.
         translate(Schema.review),
+        // 5: preference projects.
+        translate(Schema.preference),
     ]
 
     /// The version this build writes.

@@ -154,6 +154,8 @@ enum Schema {
         Schema.billing,
         // 4: review projects, the review queue, leases and decisions.
         Schema.review,
+        // 5: preference projects.
+        Schema.preference,
     ]
 
     /// The version this build writes.

@@ -10,6 +10,7 @@ public enum AssayContract {
         EchoService.descriptor,
         HealthService.descriptor,
         KeysService.descriptor,
+        PreferenceService.descriptor,
         ReflectionService.descriptor,
         ReviewService.descriptor,
         RunService.descriptor,

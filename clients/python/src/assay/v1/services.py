@@ -13,6 +13,7 @@ from assay.v1 import compare_pb2
 from assay.v1 import echo_pb2
 from assay.v1 import health_pb2
 from assay.v1 import keys_pb2
+from assay.v1 import preference_pb2
 from assay.v1 import reflection_pb2
 from assay.v1 import review_pb2
 from assay.v1 import run_pb2
@@ -367,6 +368,152 @@ class AsyncKeysStub:
     async def who_am_i(self, request: keys_pb2.WhoAmIRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> keys_pb2.WhoAmIResponse:
         return await self._channel.unary('/assay.v1.Keys/WhoAmI', request, keys_pb2.WhoAmIResponse, timeout=timeout, metadata=metadata)
 
+class RunStub:
+    """`assay.v1.Run`"""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+
+    def list_models(self, request: run_pb2.ListModelsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListModelsResponse:
+        return self._channel.unary('/assay.v1.Run/ListModels', request, run_pb2.ListModelsResponse, timeout=timeout, metadata=metadata)
+
+    def estimate(self, request: run_pb2.EstimateRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.RunEstimate:
+        """What a run would cost; self-service plans confirm the estimate's id on create."""
+        return self._channel.unary('/assay.v1.Run/Estimate', request, run_pb2.RunEstimate, timeout=timeout, metadata=metadata)
+
+    def preview(self, request: run_pb2.PreviewRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.PreviewRunResponse:
+        """Predicts up to 5 rows now and returns the predictions without storing a run."""
+        return self._channel.unary('/assay.v1.Run/Preview', request, run_pb2.PreviewRunResponse, timeout=timeout, metadata=metadata)
+
+    def create(self, request: run_pb2.CreateRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
+        return self._channel.unary('/assay.v1.Run/Create', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
+
+    def get(self, request: run_pb2.GetRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
+        return self._channel.unary('/assay.v1.Run/Get', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
+
+    def list(self, request: run_pb2.ListRunsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListRunsResponse:
+        return self._channel.unary('/assay.v1.Run/List', request, run_pb2.ListRunsResponse, timeout=timeout, metadata=metadata)
+
+    def watch(self, request: run_pb2.WatchRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> ServerStream[run_pb2.ModelRun]:
+        """The run now, then after every change of its progress or state, until it ends."""
+        return self._channel.server_stream('/assay.v1.Run/Watch', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
+
+    def cancel(self, request: run_pb2.CancelRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
+        return self._channel.unary('/assay.v1.Run/Cancel', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
+
+    def list_rows(self, request: run_pb2.ListRunRowsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListRunRowsResponse:
+        """The run's rows with their predictions or errors."""
+        return self._channel.unary('/assay.v1.Run/ListRows', request, run_pb2.ListRunRowsResponse, timeout=timeout, metadata=metadata)
+
+    def export(self, request: run_pb2.ExportRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> ServerStream[run_pb2.ExportChunk]:
+        return self._channel.server_stream('/assay.v1.Run/Export', request, run_pb2.ExportChunk, timeout=timeout, metadata=metadata)
+
+class AsyncRunStub:
+    """`assay.v1.Run`"""
+
+    def __init__(self, channel: AsyncChannel) -> None:
+        self._channel = channel
+
+    async def list_models(self, request: run_pb2.ListModelsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListModelsResponse:
+        return await self._channel.unary('/assay.v1.Run/ListModels', request, run_pb2.ListModelsResponse, timeout=timeout, metadata=metadata)
+
+    async def estimate(self, request: run_pb2.EstimateRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.RunEstimate:
+        """What a run would cost; self-service plans confirm the estimate's id on create."""
+        return await self._channel.unary('/assay.v1.Run/Estimate', request, run_pb2.RunEstimate, timeout=timeout, metadata=metadata)
+
+    async def preview(self, request: run_pb2.PreviewRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.PreviewRunResponse:
+        """Predicts up to 5 rows now and returns the predictions without storing a run."""
+        return await self._channel.unary('/assay.v1.Run/Preview', request, run_pb2.PreviewRunResponse, timeout=timeout, metadata=metadata)
+
+    async def create(self, request: run_pb2.CreateRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
+        return await self._channel.unary('/assay.v1.Run/Create', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
+
+    async def get(self, request: run_pb2.GetRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
+        return await self._channel.unary('/assay.v1.Run/Get', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
+
+    async def list(self, request: run_pb2.ListRunsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListRunsResponse:
+        return await self._channel.unary('/assay.v1.Run/List', request, run_pb2.ListRunsResponse, timeout=timeout, metadata=metadata)
+
+    def watch(self, request: run_pb2.WatchRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> AsyncServerStream[run_pb2.ModelRun]:
+        """The run now, then after every change of its progress or state, until it ends."""
+        return self._channel.server_stream('/assay.v1.Run/Watch', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
+
+    async def cancel(self, request: run_pb2.CancelRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
+        return await self._channel.unary('/assay.v1.Run/Cancel', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
+
+    async def list_rows(self, request: run_pb2.ListRunRowsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListRunRowsResponse:
+        """The run's rows with their predictions or errors."""
+        return await self._channel.unary('/assay.v1.Run/ListRows', request, run_pb2.ListRunRowsResponse, timeout=timeout, metadata=metadata)
+
+    def export(self, request: run_pb2.ExportRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> AsyncServerStream[run_pb2.ExportChunk]:
+        return self._channel.server_stream('/assay.v1.Run/Export', request, run_pb2.ExportChunk, timeout=timeout, metadata=metadata)
+
+class PreferenceStub:
+    """`assay.v1.Preference`"""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+
+    def create_project(self, request: preference_pb2.CreatePreferenceProjectRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceProject:
+        return self._channel.unary('/assay.v1.Preference/CreateProject', request, preference_pb2.PreferenceProject, timeout=timeout, metadata=metadata)
+
+    def get_project(self, request: preference_pb2.GetPreferenceProjectRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceProject:
+        return self._channel.unary('/assay.v1.Preference/GetProject', request, preference_pb2.PreferenceProject, timeout=timeout, metadata=metadata)
+
+    def list_projects(self, request: preference_pb2.ListPreferenceProjectsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.ListPreferenceProjectsResponse:
+        return self._channel.unary('/assay.v1.Preference/ListProjects', request, preference_pb2.ListPreferenceProjectsResponse, timeout=timeout, metadata=metadata)
+
+    def generate(self, request: preference_pb2.GeneratePreferenceRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceProject:
+        return self._channel.unary('/assay.v1.Preference/Generate', request, preference_pb2.PreferenceProject, timeout=timeout, metadata=metadata)
+
+    def judge(self, request: preference_pb2.JudgePreferenceRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceProject:
+        return self._channel.unary('/assay.v1.Preference/Judge', request, preference_pb2.PreferenceProject, timeout=timeout, metadata=metadata)
+
+    def send_to_review(self, request: preference_pb2.SendPreferenceReviewRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.SendPreferenceReviewResponse:
+        return self._channel.unary('/assay.v1.Preference/SendToReview', request, preference_pb2.SendPreferenceReviewResponse, timeout=timeout, metadata=metadata)
+
+    def list_pairs(self, request: preference_pb2.ListPreferencePairsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.ListPreferencePairsResponse:
+        return self._channel.unary('/assay.v1.Preference/ListPairs', request, preference_pb2.ListPreferencePairsResponse, timeout=timeout, metadata=metadata)
+
+    def export(self, request: preference_pb2.ExportPreferenceRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> ServerStream[run_pb2.ExportChunk]:
+        return self._channel.server_stream('/assay.v1.Preference/Export', request, run_pb2.ExportChunk, timeout=timeout, metadata=metadata)
+
+    def leaderboard(self, request: preference_pb2.PreferenceLeaderboardRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceLeaderboard:
+        return self._channel.unary('/assay.v1.Preference/Leaderboard', request, preference_pb2.PreferenceLeaderboard, timeout=timeout, metadata=metadata)
+
+class AsyncPreferenceStub:
+    """`assay.v1.Preference`"""
+
+    def __init__(self, channel: AsyncChannel) -> None:
+        self._channel = channel
+
+    async def create_project(self, request: preference_pb2.CreatePreferenceProjectRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceProject:
+        return await self._channel.unary('/assay.v1.Preference/CreateProject', request, preference_pb2.PreferenceProject, timeout=timeout, metadata=metadata)
+
+    async def get_project(self, request: preference_pb2.GetPreferenceProjectRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceProject:
+        return await self._channel.unary('/assay.v1.Preference/GetProject', request, preference_pb2.PreferenceProject, timeout=timeout, metadata=metadata)
+
+    async def list_projects(self, request: preference_pb2.ListPreferenceProjectsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.ListPreferenceProjectsResponse:
+        return await self._channel.unary('/assay.v1.Preference/ListProjects', request, preference_pb2.ListPreferenceProjectsResponse, timeout=timeout, metadata=metadata)
+
+    async def generate(self, request: preference_pb2.GeneratePreferenceRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceProject:
+        return await self._channel.unary('/assay.v1.Preference/Generate', request, preference_pb2.PreferenceProject, timeout=timeout, metadata=metadata)
+
+    async def judge(self, request: preference_pb2.JudgePreferenceRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceProject:
+        return await self._channel.unary('/assay.v1.Preference/Judge', request, preference_pb2.PreferenceProject, timeout=timeout, metadata=metadata)
+
+    async def send_to_review(self, request: preference_pb2.SendPreferenceReviewRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.SendPreferenceReviewResponse:
+        return await self._channel.unary('/assay.v1.Preference/SendToReview', request, preference_pb2.SendPreferenceReviewResponse, timeout=timeout, metadata=metadata)
+
+    async def list_pairs(self, request: preference_pb2.ListPreferencePairsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.ListPreferencePairsResponse:
+        return await self._channel.unary('/assay.v1.Preference/ListPairs', request, preference_pb2.ListPreferencePairsResponse, timeout=timeout, metadata=metadata)
+
+    def export(self, request: preference_pb2.ExportPreferenceRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> AsyncServerStream[run_pb2.ExportChunk]:
+        return self._channel.server_stream('/assay.v1.Preference/Export', request, run_pb2.ExportChunk, timeout=timeout, metadata=metadata)
+
+    async def leaderboard(self, request: preference_pb2.PreferenceLeaderboardRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceLeaderboard:
+        return await self._channel.unary('/assay.v1.Preference/Leaderboard', request, preference_pb2.PreferenceLeaderboard, timeout=timeout, metadata=metadata)
+
 class ReflectionStub:
     """`assay.v1.Reflection`"""
 
@@ -457,86 +604,6 @@ class AsyncReviewStub:
         """The project's rows with their final labels (and, asked, every decision), one per message."""
         return self._channel.server_stream('/assay.v1.Review/Export', request, review_pb2.ReviewedRow, timeout=timeout, metadata=metadata)
 
-class RunStub:
-    """`assay.v1.Run`"""
-
-    def __init__(self, channel: Channel) -> None:
-        self._channel = channel
-
-    def list_models(self, request: run_pb2.ListModelsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListModelsResponse:
-        return self._channel.unary('/assay.v1.Run/ListModels', request, run_pb2.ListModelsResponse, timeout=timeout, metadata=metadata)
-
-    def estimate(self, request: run_pb2.EstimateRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.RunEstimate:
-        """What a run would cost; self-service plans confirm the estimate's id on create."""
-        return self._channel.unary('/assay.v1.Run/Estimate', request, run_pb2.RunEstimate, timeout=timeout, metadata=metadata)
-
-    def preview(self, request: run_pb2.PreviewRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.PreviewRunResponse:
-        """Predicts up to 5 rows now and returns the predictions without storing a run."""
-        return self._channel.unary('/assay.v1.Run/Preview', request, run_pb2.PreviewRunResponse, timeout=timeout, metadata=metadata)
-
-    def create(self, request: run_pb2.CreateRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
-        return self._channel.unary('/assay.v1.Run/Create', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
-
-    def get(self, request: run_pb2.GetRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
-        return self._channel.unary('/assay.v1.Run/Get', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
-
-    def list(self, request: run_pb2.ListRunsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListRunsResponse:
-        return self._channel.unary('/assay.v1.Run/List', request, run_pb2.ListRunsResponse, timeout=timeout, metadata=metadata)
-
-    def watch(self, request: run_pb2.WatchRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> ServerStream[run_pb2.ModelRun]:
-        """The run now, then after every change of its progress or state, until it ends."""
-        return self._channel.server_stream('/assay.v1.Run/Watch', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
-
-    def cancel(self, request: run_pb2.CancelRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
-        return self._channel.unary('/assay.v1.Run/Cancel', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
-
-    def list_rows(self, request: run_pb2.ListRunRowsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListRunRowsResponse:
-        """The run's rows with their predictions or errors."""
-        return self._channel.unary('/assay.v1.Run/ListRows', request, run_pb2.ListRunRowsResponse, timeout=timeout, metadata=metadata)
-
-    def export(self, request: run_pb2.ExportRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> ServerStream[run_pb2.ExportChunk]:
-        return self._channel.server_stream('/assay.v1.Run/Export', request, run_pb2.ExportChunk, timeout=timeout, metadata=metadata)
-
-class AsyncRunStub:
-    """`assay.v1.Run`"""
-
-    def __init__(self, channel: AsyncChannel) -> None:
-        self._channel = channel
-
-    async def list_models(self, request: run_pb2.ListModelsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListModelsResponse:
-        return await self._channel.unary('/assay.v1.Run/ListModels', request, run_pb2.ListModelsResponse, timeout=timeout, metadata=metadata)
-
-    async def estimate(self, request: run_pb2.EstimateRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.RunEstimate:
-        """What a run would cost; self-service plans confirm the estimate's id on create."""
-        return await self._channel.unary('/assay.v1.Run/Estimate', request, run_pb2.RunEstimate, timeout=timeout, metadata=metadata)
-
-    async def preview(self, request: run_pb2.PreviewRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.PreviewRunResponse:
-        """Predicts up to 5 rows now and returns the predictions without storing a run."""
-        return await self._channel.unary('/assay.v1.Run/Preview', request, run_pb2.PreviewRunResponse, timeout=timeout, metadata=metadata)
-
-    async def create(self, request: run_pb2.CreateRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
-        return await self._channel.unary('/assay.v1.Run/Create', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
-
-    async def get(self, request: run_pb2.GetRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
-        return await self._channel.unary('/assay.v1.Run/Get', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
-
-    async def list(self, request: run_pb2.ListRunsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListRunsResponse:
-        return await self._channel.unary('/assay.v1.Run/List', request, run_pb2.ListRunsResponse, timeout=timeout, metadata=metadata)
-
-    def watch(self, request: run_pb2.WatchRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> AsyncServerStream[run_pb2.ModelRun]:
-        """The run now, then after every change of its progress or state, until it ends."""
-        return self._channel.server_stream('/assay.v1.Run/Watch', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
-
-    async def cancel(self, request: run_pb2.CancelRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ModelRun:
-        return await self._channel.unary('/assay.v1.Run/Cancel', request, run_pb2.ModelRun, timeout=timeout, metadata=metadata)
-
-    async def list_rows(self, request: run_pb2.ListRunRowsRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> run_pb2.ListRunRowsResponse:
-        """The run's rows with their predictions or errors."""
-        return await self._channel.unary('/assay.v1.Run/ListRows', request, run_pb2.ListRunRowsResponse, timeout=timeout, metadata=metadata)
-
-    def export(self, request: run_pb2.ExportRunRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> AsyncServerStream[run_pb2.ExportChunk]:
-        return self._channel.server_stream('/assay.v1.Run/Export', request, run_pb2.ExportChunk, timeout=timeout, metadata=metadata)
-
 class WorkerStub:
     """`assay.v1.Worker`"""
 
@@ -568,9 +635,10 @@ class Stubs:
         self.echo = EchoStub(channel)
         self.health = HealthStub(channel)
         self.keys = KeysStub(channel)
+        self.run = RunStub(channel)
+        self.preference = PreferenceStub(channel)
         self.reflection = ReflectionStub(channel)
         self.review = ReviewStub(channel)
-        self.run = RunStub(channel)
         self.worker = WorkerStub(channel)
 
 
@@ -584,7 +652,8 @@ class AsyncStubs:
         self.echo = AsyncEchoStub(channel)
         self.health = AsyncHealthStub(channel)
         self.keys = AsyncKeysStub(channel)
+        self.run = AsyncRunStub(channel)
+        self.preference = AsyncPreferenceStub(channel)
         self.reflection = AsyncReflectionStub(channel)
         self.review = AsyncReviewStub(channel)
-        self.run = AsyncRunStub(channel)
         self.worker = AsyncWorkerStub(channel)

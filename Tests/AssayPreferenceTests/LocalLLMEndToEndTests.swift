@@ -1,0 +1,86 @@
+import AssayCore
+import AssayLLM
+import AssayModels
+import AssayRPC
+import AssayStorage
+import AssayTestSupport
+import AssayWire
+import Testing
+
+/// The acceptance run with the two local LLMs (`make models`): 10 prompts, both models
+/// generate, gemma3 judges every pair in both orders, every export is written and validated,
+/// and the leaderboard comes with intervals.
+@Suite("Preference end to end with the local LLMs", .serialized)
+struct LocalLLMEndToEndTests {
+    @Test("generate, judge both orders, export every format, leaderboard with intervals")
+    func endToEnd() async throws {
+        for model in LocalChatModel.all where !model.isInstalled() {
+            throw TestFailure("\(model.card.id) is not installed in \(LocalChatModel.defaultCache): run `make models`")
+        }
+        let smol = LocalChatModel.smolLM2.provider()
+        let gemma = LocalChatModel.gemma3.provider()
+        let harness = try await ServerHarness.start(models: ModelRegistry(providers: [smol, gemma]), billing: AdmitAll())
+        defer {
+            Task {
+                await harness.stop()
+                await smol.shutdown()
+                await gemma.shutdown()
+            }
+        }
+        let prompts = [
+            "What is the capital of France?", "Name a primary colour.", "What is 2 + 2?", "Give a synonym for happy.",
+            "What do bees make?", "Name a planet.", "What is the opposite of cold?", "How many days are in a week?",
+            "What animal says moo?", "What colour is grass?",
+        ]
+        let (client, _, dataset) = try await makePrompts(harness, prompts)
+        let smolID = LocalChatModel.smolLM2.card.id, gemmaID = LocalChatModel.gemma3.card.id
+        let short: [String: AssayWire.ParameterValue] = ["max_tokens": AssayWire.ParameterValue(value: .integer(24))]
+        let project = try await client.unary(
+            PreferenceService.createProject,
+            CreatePreferenceProjectRequest(
+                name: "small models", prompts: RowSelection(datasetId: dataset),
+                candidates: [
+                    AssayWire.PreferenceCandidate(name: smolID, modelId: smolID, parameters: short),
+                    AssayWire.PreferenceCandidate(name: gemmaID, modelId: gemmaID, parameters: short),
+                ],
+                judge: PreferenceJudgeConfig(modelId: gemmaID, parameters: ["max_tokens": AssayWire.ParameterValue(value: .integer(16))], inconsistent: .tie)))
+        let generating = try await client.unary(PreferenceService.generate, GeneratePreferenceRequest(projectId: project.id))
+        for c in generating.candidates {
+            let run = try await waitCompleted(client, c.runId)
+            #expect((run.progress?.withPredictions ?? 0) >= 9, "\(c.name)")
+        }
+        let judging = try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: project.id))
+        let judgeRun = try await waitCompleted(client, judging.judgeRunId)
+        #expect((judgeRun.progress?.total ?? 0) >= 18)  // both orders of each prompt with two responses
+
+        let pairs = try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, source: .judge)).pairs
+        #expect(!pairs.isEmpty)
+        for p in pairs {
+            #expect(p.votes.count == 1 && p.votes[0].source == "judge")
+            let v = p.votes[0]
+            #expect(["A", "B", "tie"].contains(v.firstVerdict) && ["A", "B", "tie"].contains(v.secondVerdict))
+            #expect(v.shown.count == 2)
+            if !v.consistent { #expect(p.tie) }
+        }
+        print("[preference] \(pairs.count) judged pairs, \(pairs.filter(\.tie).count) ties")
+        for format in [PreferenceExportFormat.trl, .trlConversational, .kto, .openai, .anthropicHh, .assay] {
+            let lines = try await exportLines(client, project.id, format)
+            let decided = pairs.filter { !$0.tie }.count
+            let expected = format == .assay ? pairs.count : format == .kto ? 2 * decided : decided
+            #expect(lines.count == expected, "\(format.rawValue)")
+            for line in lines { try validate(line, format) }
+        }
+        let board = try await client.unary(
+            PreferenceService.leaderboard, PreferenceLeaderboardRequest(projectId: project.id, anchor: smolID, seed: 1, resamples: 500))
+        #expect(board.ratings.count == 2)
+        #expect(board.ratings.allSatisfy { $0.hasInterval && $0.lower_ <= $0.rating && $0.rating <= $0.upper })
+        #expect(board.ratings.first { $0.candidate == smolID }?.rating == 1000)
+        let bias = try #require(board.positionBias)
+        #expect(bias.judgedPairs == UInt64(pairs.count))
+        #expect(bias.firstShownWins + bias.secondShownWins + bias.ties == 2 * bias.judgedPairs)
+        for r in board.ratings {
+            print("[preference] \(r.candidate): \(r.rating) [\(r.lower_), \(r.upper)] W-L-T \(r.wins)-\(r.losses)-\(r.ties)")
+        }
+        print("[preference] judge consistency \(bias.consistency), first shown wins \(bias.firstShownRate)")
+    }
+}
