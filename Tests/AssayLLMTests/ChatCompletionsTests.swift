@@ -62,8 +62,9 @@ struct ChatCompletionsTests {
         let elapsed = ContinuousClock.now - start
         #expect(error?.kind == .unavailable)
         #expect(error?.message.contains("no response within") == true)
-        // The server sleeps 3 s; generous bound for a loaded machine, but below that.
-        #expect(elapsed < .milliseconds(2800))
+        // The server sleeps 15 s; the bound is generous for a loaded machine (the test suite
+        // shares two threads with CPU-heavy suites) and still far below the server's delay.
+        #expect(elapsed < .seconds(10))
     }
 
     @Test("a timed-out attempt is retried")

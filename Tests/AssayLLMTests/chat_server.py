@@ -6,7 +6,7 @@ is a key the test makes unique so that call counts do not mix between tests:
   /ok/KEY/v1/chat/completions           200 with usage; the answer echoes the request
   /flaky/KEY/v1/chat/completions        500 for the first 2 calls of KEY, then 200
   /busy/KEY/v1/chat/completions         429 with Retry-After: 0 for the first call, then 200
-  /slow/KEY/v1/chat/completions         sleeps 3 s before answering
+  /slow/KEY/v1/chat/completions         sleeps 15 s before answering
   /bad/KEY/v1/chat/completions          400 with an OpenAI error body
   /unauthorized/KEY/v1/chat/completions 401
   /chunked/KEY/v1/chat/completions      200, body sent with Transfer-Encoding: chunked
@@ -83,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send(429, {"error": {"message": "slow down"}}, headers=[("Retry-After", "0")])
             return
         if mode == "slow":
-            time.sleep(3)
+            time.sleep(15)
         if mode == "bad":
             self.send(400, {"error": {"message": "context length exceeded", "type": "invalid_request_error"}})
             return
