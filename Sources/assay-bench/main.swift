@@ -171,6 +171,9 @@ if let existing = CommandLine.arguments.firstIndex(of: "--ingest-only") {
     say("\(Double(rows) / (Double(MonotonicClock.nanoseconds() - t) / 1e9)) rows/s")
     return
 }
+// --durable-only: just the durable ingest figures (Catalog/Ingest into fresh stores).
+let durableOnly = CommandLine.arguments.contains("--durable-only")
+if !durableOnly {
 let (pid, client, data, address) = try await startServer()
 say("assay bench: server pid \(pid) on \(address), \(rounds) rounds, medians reported")
 
@@ -253,6 +256,9 @@ say(String(format: "client streaming, client encoding as it sends: %.0f rows/s",
 say("server peak RSS after the echo benchmarks: \(peakRSSKilobytes(pid) / 1024) MB")
 client.close()
 stopServer(pid, data)
+// --transport-only: the foundation's figures (ping, unary, client streaming) and nothing else.
+if CommandLine.arguments.contains("--transport-only") { return }
+}
 
 // Durable ingest over the wire: Catalog/Ingest into a fresh SQLite store per round, each
 // batch acknowledged only after its transaction committed.
@@ -323,6 +329,7 @@ if rssRows > 0 {
     let (rate, rss) = try await durableIngest(rssRows, preEncoded: nil)
     say(String(format: "durable ingest of %d rows (client encoding as it sends): %.0f rows/s, server peak RSS %d MB", rssRows, rate, rss))
 }
+if durableOnly { return }
 try await runBench(images: Int(arg("images", "1000")) ?? 1000, rounds: rounds, startServer: startServer, stopServer: stopServer)
 try cocoBench(python: arg("python", "python3"), rounds: rounds)
 }

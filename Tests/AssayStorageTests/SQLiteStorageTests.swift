@@ -83,6 +83,28 @@ struct SQLiteFileTests {
         await store.close()
     }
 
+    @Test func aNewFileHasLargePagesAndAnOldOneKeepsItsOwn() async throws {
+        let store = try await SQLiteStorage.inMemory()
+        let pageSize = try await store.read { connection throws(StorageError) in
+            try connection.queryFirst("PRAGMA page_size") { $0.int(0) }
+        }
+        #expect(pageSize == SQLiteStorage.pageSize)
+        await store.close()
+
+        // A file made with 4 KiB pages (by an earlier Assay) opens and keeps them.
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let connection = try SQLiteConnection.open(path: database.path, mode: .readWrite)
+        try connection.exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER) STRICT;")
+        connection.close()
+        let reopened = try await SQLiteStorage.open(path: database.path)
+        let kept = try await reopened.read { connection throws(StorageError) in
+            try connection.queryFirst("PRAGMA page_size") { $0.int(0) }
+        }
+        #expect(kept == 4096)
+        await reopened.close()
+    }
+
     @Test func checkpointsLetTheWALStartOver() async throws {
         let store = try await SQLiteStorage.inMemory()
         let org = try await store.createOrganization(name: "WAL")

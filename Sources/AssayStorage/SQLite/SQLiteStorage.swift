@@ -35,8 +35,10 @@ public final class SQLiteStorage: Storage {
     private let checkpointAskedAt = Atomic(0)
     /// WAL frames (pages) after which a commit asks for a checkpoint.
     let checkpointFrames: Int
-    /// The default `checkpointFrames`: 16 MiB of 4 KiB pages.
-    static let defaultCheckpointFrames = 4_096
+    /// The page size of a new database file, in bytes.
+    static let pageSize = 16_384
+    /// The default `checkpointFrames`: 16 MiB of pages.
+    static let defaultCheckpointFrames = 16 << 20 / pageSize
     /// Data row ids and cursors (see `RowIDCipher`).
     let rowIDs: RowIDCipher
     private let path: String
@@ -140,6 +142,11 @@ public final class SQLiteStorage: Storage {
     }
 
     private static func configureWriter(_ connection: SQLiteConnection) throws(StorageError) {
+        // 16 KiB pages for a new file (an existing one keeps the size it was made with): a
+        // data row is a few hundred bytes, and with four times the rows per page an ingest
+        // splits and writes a quarter as many pages, which made durable ingest about half
+        // as fast again in our measurements. It must be set before WAL mode, which fixes it.
+        try connection.exec("PRAGMA page_size = \(pageSize)")
         let mode = try connection.queryFirst("PRAGMA journal_mode = WAL") { $0.text(0) }
         guard mode?.lowercased() == "wal" else {
             throw StorageError.internal("\(connection.path) cannot use WAL (journal mode is \(mode ?? "unknown"))")
