@@ -14,6 +14,11 @@ public struct Caller: Principal, Hashable {
         self.keyID = keyID
         self.role = role
     }
+
+    /// The organisation, the key and its role, for the call log.
+    public var logFields: [(String, String)] {
+        [("org", organizationID.rawValue), ("key", keyID.rawValue), ("role", role.rawValue)]
+    }
 }
 
 extension ServerContext {

@@ -11,6 +11,7 @@ struct AssayMain {
 
         server:
           serve      [--addr HOST:PORT] [--data DIR] [--max-connections N] [--log-level debug|info|warning|error]
+                     [--log-format text|json] [--check]   --check: look at the settings, the data and the database, then exit
                      [--postgres URL] [--postgres-pool N] [--services catalog,run,billing,compare,review] [--run-lease SECONDS]
                      [--models-config FILE]   more chat models: OpenAI-compatible endpoints (docs/models.md)
                      listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)
@@ -36,6 +37,9 @@ struct AssayMain {
           billing    plan | enable | disable | payment | budget | estimate | usage | charges | invoice   (docs/billing.md)
           compare    evaluate RUN | runs RUN RUN | rank RUN | cell RUN TRUTH PREDICTED   (docs/compare.md)
           report     RUN [RUN ...] --out report.html [--feature ID] [--confidence C] [--iou T] [--seed N] [--resamples N]
+
+        operations (on the server's machine; docs/operations.md):
+          backup     OUT.sqlite [--data DIR]   a consistent copy of the SQLite store, while the server runs
 
         offline (files, no server; docs/compare.md):
           metrics    detection --gt GT.json --pred PRED.json [--iou-type bbox] [--confidence C] [--iou T]
@@ -79,6 +83,7 @@ struct AssayMain {
             case "run": status = try await RunCommands.run(&args)
             case "review": status = try await ReviewCommands.run(&args)
             case "leaderboard": status = try await LeaderboardCommand.run(&args)
+            case "backup": status = try OperationsCommands.backup(&args)
             default: throw UsageError("unknown command \(command)")
             }
             exit(status)

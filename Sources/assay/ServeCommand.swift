@@ -51,16 +51,24 @@ enum ServeCommand {
         guard let level = ["debug": Logger.Level.debug, "info": .info, "warning": .warning, "error": .error][levelText] else {
             throw UsageError("--log-level must be debug, info, warning or error")
         }
+        let formatText = args.option("log-format") ?? environment("ASSAY_LOG_FORMAT") ?? "text"
+        guard let format = Logger.Format(rawValue: formatText) else { throw UsageError("--log-format must be text or json") }
+        let checkOnly = args.flag("check")
+        let json = args.flag("json")
         try args.checkAllUsed()
         guard let address = SocketAddress(parsing: addressText) else {
             throw UsageError("cannot read the address \(addressText); write HOST:PORT")
+        }
+        if checkOnly {
+            return await OperationsCommands.check(
+                address: address, dataDirectory: dataDirectory, postgresURL: postgresURL, modelsConfig: modelsConfig, json: json)
         }
         guard mkdir(dataDirectory, 0o700) == 0 || errno == EEXIST else {
             printError("assay: cannot create the data folder \(dataDirectory): \(String(cString: strerror(errno)))")
             return 1
         }
 
-        let logger = Logger(label: "assay", level: level)
+        let logger = Logger(label: "assay", level: level, format: format)
         let storage: any Storage
         var sharing = WorkSharing()
         if let postgresURL {

@@ -13,9 +13,11 @@ struct ServerProcess {
     let address: SocketAddress
     let directory: String
 
-    static func start(directory: String) async throws -> ServerProcess {
+    static func start(directory: String, extraArguments: [String] = ["--log-level", "warning"]) async throws -> ServerProcess {
         let port = freePort()
-        let pid = spawnDetached([assayBinary, "serve", "--addr", "127.0.0.1:\(port)", "--data", directory, "--log-level", "warning"], logFile: directory + "/server.log")
+        _ = mkdir(directory, 0o700)
+        let pid = spawnDetached(
+            [assayBinary, "serve", "--addr", "127.0.0.1:\(port)", "--data", directory] + extraArguments, logFile: directory + "/server.log")
         let address = SocketAddress(host: "127.0.0.1", port: port)
         for _ in 0..<400 {
             if access(directory + "/admin.key", R_OK) == 0, let c = try? await RPCClient.connect(to: address) {

@@ -22,14 +22,22 @@ public struct Logger: Sendable {
         }
     }
 
+    /// How a line is written: `key=value` text for people, or one JSON object per line for
+    /// log collectors.
+    public enum Format: String, Sendable {
+        case text, json
+    }
+
     public var label: String
     public var level: Level
     public var sink: any LogSink
+    public var format: Format
     public var fields: [(String, String)] = []
 
-    public init(label: String, level: Level = .info, sink: any LogSink = StandardErrorSink.shared) {
+    public init(label: String, level: Level = .info, format: Format = .text, sink: any LogSink = StandardErrorSink.shared) {
         self.label = label
         self.level = level
+        self.format = format
         self.sink = sink
     }
 
@@ -45,9 +53,40 @@ public struct Logger: Sendable {
 
     public func log(_ level: Level, _ message: @autoclosure () -> String, _ extra: [(String, String)] = []) {
         guard level >= self.level else { return }
-        var line = "\(Logger.timestamp()) \(level) \(label): \(message())"
-        for (k, v) in fields + extra { line += " \(k)=\(Logger.quoted(v))" }
-        sink.write(line)
+        switch format {
+        case .text:
+            var line = "\(Logger.timestamp()) \(level) \(label): \(message())"
+            for (k, v) in fields + extra { line += " \(k)=\(Logger.quoted(v))" }
+            sink.write(line)
+        case .json:
+            // The fixed keys first; a field may not replace them (a later duplicate is dropped).
+            var line = "{\"ts\":\(Logger.jsonString(Logger.timestamp())),\"level\":\"\(level)\","
+            line += "\"logger\":\(Logger.jsonString(label)),\"msg\":\(Logger.jsonString(message()))"
+            var seen: Set<String> = ["ts", "level", "logger", "msg"]
+            for (k, v) in fields + extra where seen.insert(k).inserted {
+                line += ",\(Logger.jsonString(k)):\(Logger.jsonString(v))"
+            }
+            sink.write(line + "}")
+        }
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped (RFC 8259).
+    static func jsonString(_ v: String) -> String {
+        var out = "\""
+        for scalar in v.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     public func debug(_ m: @autoclosure () -> String, _ extra: [(String, String)] = []) { log(.debug, m(), extra) }

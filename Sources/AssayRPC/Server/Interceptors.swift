@@ -2,7 +2,14 @@ import AssayTransport
 import Synchronization
 
 /// Who is calling, as established by an `Authenticator`.
-public protocol Principal: Sendable {}
+public protocol Principal: Sendable {
+    /// What the call log says of the caller (its organisation, its key), never a secret.
+    var logFields: [(String, String)] { get }
+}
+
+extension Principal {
+    public var logFields: [(String, String)] { [] }
+}
 
 /// Turns an API key into the caller's identity, or refuses it.
 public protocol Authenticator: Sendable {
@@ -47,8 +54,9 @@ public struct AuthenticationInterceptor: ServerInterceptor {
     }
 }
 
-/// Logs the end of every call: method, status, duration, peer. Unexpected errors are logged
-/// by the server itself with their cause.
+/// Logs the end of every call: request id (the caller's `x-request-id`, else a fresh one),
+/// method, status, duration, peer and, once authenticated, the caller's organisation and key.
+/// Unexpected errors are logged by the server itself with their cause.
 public struct LoggingInterceptor: ServerInterceptor {
     public let logger: Logger
     public let level: Logger.Level
@@ -66,11 +74,21 @@ public struct LoggingInterceptor: ServerInterceptor {
         let lineLevel = status?.code == .internal ? Logger.Level.warning : level
         if lineLevel >= logger.level {
             let micros = (MonotonicClock.nanoseconds() - start) / 1000
-            logger.log(lineLevel, "call", [
-                ("method", context.path), ("code", status?.code.name ?? "OK"), ("micros", "\(micros)"), ("peer", context.peer),
-            ])
+            let requestID = context.metadata["x-request-id"].map { String($0.prefix(128)) } ?? Self.freshRequestID()
+            var fields = [
+                ("request_id", requestID), ("method", context.path), ("code", status?.code.name ?? "OK"),
+                ("micros", "\(micros)"), ("peer", context.peer),
+            ]
+            if let identity = context.get(CallerIdentity.self) { fields += identity.principal.logFields }
+            logger.log(lineLevel, "call", fields)
         }
         if let failure { throw failure }
+    }
+
+    /// 16 random hex digits.
+    static func freshRequestID() -> String {
+        let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
 
