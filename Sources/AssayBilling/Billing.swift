@@ -1,5 +1,6 @@
 public import AssayCore
 public import AssayStorage
+import AssayRPC
 
 /// Billing's rules over a store: gating, estimates, budgets, metering and invoices. It is
 /// what the run service calls (`RunBilling`), what the review service calls
@@ -217,9 +218,10 @@ public final class Billing: RunBilling, ReviewBilling {
                     priceBookVersion: prices.priceBookVersion))
         }
         let ready = charges
-        _ = try await storage { () async throws(StorageError) in
+        let appended = try await storage { () async throws(StorageError) in
             try await store.recordCharges(organization: usage.organizationID, ready, releasing: usage.runID)
         }
+        LedgerTelemetry.record(appended)
     }
 
     public func meterReview(organization: ObjectID, key: String, rows: Int, datasetIDs: [ObjectID], at: Timestamp) async throws(BillingRefusal) {
@@ -233,7 +235,10 @@ public final class Billing: RunBilling, ReviewBilling {
             key: ChargeKey.review(key), organizationID: organization, kind: .review, datasetIDs: LedgerEntry.datasetList(datasetIDs),
             quantity: Int64(rows), units: units, unitMicrodollars: prices.plan.unitMicrodollars, microdollars: prices.unitsCost(units),
             cycle: BillingCycle(containing: at), at: at, priceBookVersion: prices.priceBookVersion)
-        _ = try await storage { () async throws(StorageError) in try await store.recordCharges(organization: organization, [charge], releasing: nil) }
+        let appended = try await storage { () async throws(StorageError) in
+            try await store.recordCharges(organization: organization, [charge], releasing: nil)
+        }
+        LedgerTelemetry.record(appended)
     }
 
     // MARK: cycles and invoices
@@ -326,6 +331,28 @@ public final class Billing: RunBilling, ReviewBilling {
             default:
                 throw BillingRefusal(kind: .unavailable, reason: BillingReason.unavailable, message: "billing cannot be reached right now; retry")
             }
+        }
+    }
+}
+
+/// The ledger totals the server's metrics endpoint shows: what this process appended to the
+/// ledger as charges happened (inference fees, model and review units), never a replay.
+/// Catalog units are charged when a cycle closes and are read from invoices instead.
+enum LedgerTelemetry {
+    static let units = Dictionary(uniqueKeysWithValues: ChargeKind.allCases.map { kind in
+        (kind, Telemetry.shared.counter(
+            "assay_ledger_units_total", help: "Units charged to the ledger by this process, by kind.", labels: [("kind", kind.rawValue)]))
+    })
+    static let microdollars = Dictionary(uniqueKeysWithValues: ChargeKind.allCases.map { kind in
+        (kind, Telemetry.shared.counter(
+            "assay_ledger_microdollars_total", help: "Micro-dollars charged to the ledger by this process, by kind.",
+            labels: [("kind", kind.rawValue)]))
+    })
+
+    static func record(_ appended: [LedgerEntry]) {
+        for entry in appended {
+            units[entry.kind]?.add(entry.units)
+            microdollars[entry.kind]?.add(entry.microdollars)
         }
     }
 }

@@ -132,6 +132,9 @@ public struct CatalogProvider: RPCService {
                         var updated: UInt32 = 0
                         let (outcomes, errors) = try await commit(batch, org: org, dataset: datasetBox.id!)
                         for o in outcomes { if o.created { created += 1 } else { updated += 1 } }
+                        IngestTelemetry.created.add(Int64(created))
+                        IngestTelemetry.updated.add(Int64(updated))
+                        IngestTelemetry.rejected.add(Int64(errors.count))
                         try await acks.write(IngestAck(batch: batch.index, created: created, updated: updated, errors: errors))
                     }
                 } catch {
@@ -272,4 +275,14 @@ final class DatasetBox: @unchecked Sendable {
     // @unchecked: written once by the reader before it sends the first batch through the
     // HandOff (whose lock orders that write before the committer's first read).
     var id: ObjectID?
+}
+
+/// What ingest reports to the server's metrics endpoint.
+enum IngestTelemetry {
+    static let created = Telemetry.shared.counter(
+        "assay_ingest_rows_total", help: "Data rows ingested, by outcome.", labels: [("outcome", "created")])
+    static let updated = Telemetry.shared.counter(
+        "assay_ingest_rows_total", help: "Data rows ingested, by outcome.", labels: [("outcome", "updated")])
+    static let rejected = Telemetry.shared.counter(
+        "assay_ingest_rows_total", help: "Data rows ingested, by outcome.", labels: [("outcome", "rejected")])
 }

@@ -249,6 +249,7 @@ public final class RunEngine: Sendable {
                                 while !Task.isCancelled, let batch = try await feeder.next(provider.batchSize) {
                                     let outcomes = await predict(batch, job: job)
                                     let updated = try await store.recordRunRows(organization: org, run: job.run.id, outcomes: outcomes)
+                                    RunTelemetry.record(outcomes)
                                     publish(updated)
                                     if updated.state.isTerminal { return nil }
                                 }
@@ -504,5 +505,29 @@ actor RowFeeder {
         let end = min(buffer.count, head + max(1, count))
         defer { head = end }
         return Array(buffer[head..<end])
+    }
+}
+
+/// What the run engine reports to the server's metrics endpoint.
+enum RunTelemetry {
+    private static let help = "Rows of model runs this server worked on, by outcome."
+    static let predicted = Telemetry.shared.counter("assay_run_rows_total", help: help, labels: [("outcome", "predicted")])
+    static let cached = Telemetry.shared.counter("assay_run_rows_total", help: help, labels: [("outcome", "cached")])
+    static let failed = Telemetry.shared.counter("assay_run_rows_total", help: help, labels: [("outcome", "failed")])
+
+    static func record(_ outcomes: [RunRowOutcome]) {
+        var counts = (predicted: Int64(0), cached: Int64(0), failed: Int64(0))
+        for outcome in outcomes {
+            if outcome.error != nil {
+                counts.failed += 1
+            } else if outcome.cached {
+                counts.cached += 1
+            } else {
+                counts.predicted += 1
+            }
+        }
+        predicted.add(counts.predicted)
+        cached.add(counts.cached)
+        failed.add(counts.failed)
     }
 }

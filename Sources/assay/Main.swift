@@ -11,7 +11,8 @@ struct AssayMain {
 
         server:
           serve      [--addr HOST:PORT] [--data DIR] [--max-connections N] [--log-level debug|info|warning|error]
-                     [--log-format text|json] [--check]   --check: look at the settings, the data and the database, then exit
+                     [--log-format text|json] [--metrics-addr HOST:PORT]   Prometheus metrics at http://HOST:PORT/metrics
+                     [--check]   look at the settings, the data and the database, then exit
                      [--postgres URL] [--postgres-pool N] [--services catalog,run,billing,compare,review] [--run-lease SECONDS]
                      [--models-config FILE]   more chat models: OpenAI-compatible endpoints (docs/models.md)
                      listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)

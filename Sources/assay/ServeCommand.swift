@@ -53,11 +53,19 @@ enum ServeCommand {
         }
         let formatText = args.option("log-format") ?? environment("ASSAY_LOG_FORMAT") ?? "text"
         guard let format = Logger.Format(rawValue: formatText) else { throw UsageError("--log-format must be text or json") }
+        let metricsAddressText = args.option("metrics-addr") ?? environment("ASSAY_METRICS_ADDR")
         let checkOnly = args.flag("check")
         let json = args.flag("json")
         try args.checkAllUsed()
         guard let address = SocketAddress(parsing: addressText) else {
             throw UsageError("cannot read the address \(addressText); write HOST:PORT")
+        }
+        var metricsAddress: SocketAddress?
+        if let metricsAddressText {
+            guard let parsed = SocketAddress(parsing: metricsAddressText) else {
+                throw UsageError("cannot read the metrics address \(metricsAddressText); write HOST:PORT")
+            }
+            metricsAddress = parsed
         }
         if checkOnly {
             return await OperationsCommands.check(
@@ -140,6 +148,18 @@ enum ServeCommand {
             printError("assay: cannot listen on \(address): \(error)")
             return 1
         }
+        var metricsEndpoint: MetricsEndpoint?
+        if let metricsAddress {
+            do {
+                let metrics = assembly.metrics
+                metricsEndpoint = try MetricsEndpoint(bindingTo: metricsAddress, loop: loop) {
+                    MetricsEndpoint.exposition(metrics: metrics, server: server)
+                }
+            } catch {
+                printError("assay: cannot listen for metrics on \(metricsAddress): \(error)")
+                return 1
+            }
+        }
         try await assembly.start()
         logger.info(
             "serving",
@@ -147,6 +167,7 @@ enum ServeCommand {
                 ("addr", listener.localAddress.description), ("data", dataDirectory),
                 ("storage", postgresURL == nil ? "sqlite" : "postgresql"),
                 ("services", services.map { $0.sorted().joined(separator: ",") } ?? "all"),
+                ("metrics", metricsEndpoint.map { "http://\($0.localAddress)/metrics" } ?? "off"),
             ])
 
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
@@ -155,6 +176,7 @@ enum ServeCommand {
             Task { await server.shutdown() }
         }
         await server.run(on: listener)
+        metricsEndpoint?.close()
         signals.cancel()
         await assembly.stop()
         for chat in chats { await chat.shutdown() }

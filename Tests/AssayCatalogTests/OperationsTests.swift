@@ -133,3 +133,98 @@ struct OperationsTests {
         #expect(missing["request_id"] == .string("req-42"))
     }
 }
+
+/// `assay serve --metrics-addr`: Prometheus' text format over HTTP.
+@Suite("Metrics endpoint", .serialized)
+struct MetricsEndpointTests {
+    @Test func servesCountersOfCallsIngestAndTheLedgerAndRefusesOtherRequests() async throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let metricsPort = freePort()
+        let server = try await ServerProcess.start(
+            directory: directory, extraArguments: ["--log-level", "warning", "--metrics-addr", "127.0.0.1:\(metricsPort)"])
+        let client = try await server.client()
+        let dataset = try await client.unary(CatalogService.createDataset, CreateDatasetRequest(name: "scraped"))
+        var rows = (0..<300).map(benchRow)
+        rows[7].globalKey = ""  // a row error
+        let batch = rows
+        try await client.bidirectional(CatalogService.ingest) { writer, close, acks in
+            try await writer.write(IngestBatch(datasetId: dataset.id, rows: batch))
+            close()
+            for try await _ in acks {}
+        }
+        // Again: the same keys are updates now.
+        try await client.bidirectional(CatalogService.ingest) { writer, close, acks in
+            try await writer.write(IngestBatch(datasetId: dataset.id, rows: Array(batch.prefix(100))))
+            close()
+            for try await _ in acks {}
+        }
+        await #expect(throws: RPCError.self) { _ = try await client.unary(CatalogService.getDataset, GetDatasetRequest(id: "ds_none")) }
+
+        let (status, body) = try httpExchange(port: metricsPort, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(status == "HTTP/1.1 200 OK")
+        let samples = Dictionary(
+            body.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line -> (String, String)? in
+                guard let space = line.lastIndex(of: " ") else { return nil }
+                return (String(line[..<space]), String(line[line.index(after: space)...]))
+            }, uniquingKeysWith: { a, _ in a })
+        #expect(samples[#"assay_ingest_rows_total{outcome="created"}"#] == "299")
+        #expect(samples[#"assay_ingest_rows_total{outcome="updated"}"#] == "99")
+        #expect(samples[#"assay_ingest_rows_total{outcome="rejected"}"#] == "2")  // row 7, sent twice
+        #expect(samples[#"assay_rpc_calls_total{method="/assay.v1.Catalog/CreateDataset",code="OK"}"#] == "1")
+        #expect(samples[#"assay_rpc_calls_total{method="/assay.v1.Catalog/GetDataset",code="NOT_FOUND"}"#] == "1")
+        #expect(samples[#"assay_rpc_calls_total{method="/assay.v1.Catalog/Ingest",code="OK"}"#] == "2")
+        #expect(samples["assay_connections"] == "1")
+        #expect(Int(samples["assay_resident_memory_bytes"] ?? "") ?? 0 > 1 << 20)
+        // Every sample line is NAME{LABELS} INTEGER.
+        for (series, value) in samples {
+            #expect(Int(value) != nil, "\(series) \(value)")
+            #expect(series.first.map { $0.isLetter || $0 == "_" } == true)
+        }
+
+        #expect(try httpExchange(port: metricsPort, "GET /other HTTP/1.1\r\n\r\n").status == "HTTP/1.1 404 Not Found")
+        #expect(try httpExchange(port: metricsPort, "DELETE /metrics HTTP/1.1\r\n\r\n").status == "HTTP/1.1 405 Method Not Allowed")
+        #expect(try httpExchange(port: metricsPort, "nonsense\r\n\r\n").status == "HTTP/1.1 400 Bad Request")
+        let huge = "GET /metrics HTTP/1.1\r\nX-Filler: " + String(repeating: "a", count: 10_000) + "\r\n\r\n"
+        #expect(try httpExchange(port: metricsPort, huge).status == "HTTP/1.1 431 Request Header Fields Too Large")
+        // The RPC port still serves.
+        _ = try await client.unary(CatalogService.getDataset, GetDatasetRequest(id: dataset.id))
+        client.close()
+        await server.stop()
+    }
+
+    /// Sends `request` on a fresh connection, reads until the server closes; the status line and the body.
+    func httpExchange(port: UInt16, _ request: String) throws -> (status: String, body: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw RPCError(.unavailable, "cannot connect to the metrics port") }
+        let bytes = Array(request.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }  // the server may answer and close before reading it all
+            offset += n
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        // "\r\n" is one Character in Swift: split on the string.
+        let status = text.firstRange(of: "\r\n").map { String(text[..<$0.lowerBound]) } ?? text
+        let body = text.firstRange(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return (status, body)
+    }
+}
