@@ -103,7 +103,12 @@ class Handler(BaseHTTPRequestHandler):
 
 def last_user(body):
     users = [m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user"]
-    return users[-1] if users else ""
+    if not users:
+        return ""
+    content = users[-1]
+    if isinstance(content, list):  # content parts: the text parts, and a mark per image
+        return "".join(p["text"] if p.get("type") == "text" else "[image]" for p in content)
+    return content
 
 
 if __name__ == "__main__":
