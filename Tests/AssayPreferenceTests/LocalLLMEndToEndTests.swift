@@ -62,16 +62,45 @@ struct LocalLLMEndToEndTests {
             #expect(v.shown.count == 2)
             if !v.consistent { #expect(p.tie) }
         }
-        print("[preference] \(pairs.count) judged pairs, \(pairs.filter(\.tie).count) ties")
+        let judgeTies = pairs.filter(\.tie).count
+        print("[preference] \(pairs.count) judged pairs, \(judgeTies) ties")
+        // The judge's own pairs in every format: only its decided pairs (none when every verdict
+        // flipped with the order, as gemma3-270m's do) are in the trainer formats.
         for format in [PreferenceExportFormat.trl, .trlConversational, .kto, .openai, .anthropicHh, .assay] {
-            let lines = try await exportLines(client, project.id, format)
-            let decided = pairs.filter { !$0.tie }.count
-            let expected = format == .assay ? pairs.count : format == .kto ? 2 * decided : decided
-            #expect(lines.count == expected, "\(format.rawValue)")
+            let lines = try await exportLines(client, project.id, format, source: .judge)
+            let decided = pairs.count - judgeTies
+            #expect(lines.count == (format == .assay ? pairs.count : format == .kto ? 2 * decided : decided), "\(format.rawValue)")
+            for line in lines { try validate(line, format) }
+        }
+
+        // A person ranks the same responses (shown in a random, recorded order; the first shown
+        // is preferred): 10 decided pairs, so every trainer format has lines to validate whatever
+        // the judge said.
+        let sent = try await client.unary(PreferenceService.sendToReview, SendPreferenceReviewRequest(projectId: project.id, seed: 7))
+        var ranked = 0
+        while let task = try await client.unary(ReviewService.next, NextReviewTaskRequest(projectId: sent.reviewProjectId)).task {
+            #expect(task.preLabels.count == 2)
+            _ = try await client.unary(
+                ReviewService.submit,
+                SubmitReviewRequest(taskId: task.id, decisions: [ReviewDecision(action: .add, label: freeText("ranking", "A > B"))], acceptUndecided: true))
+            ranked += 1
+        }
+        #expect(ranked == Int(sent.rowsSent) && ranked >= 9)
+        let human = try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, source: .human)).pairs
+        #expect(human.count == ranked && human.allSatisfy { !$0.tie && $0.votes.count == 1 && $0.votes[0].source == "human" })
+        let all = try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, source: .all)).pairs
+        #expect(all.count == Set(all.map(\.promptRowId)).count)  // one pair per prompt: judge and human votes together
+        for format in [PreferenceExportFormat.trl, .trlConversational, .kto, .openai, .anthropicHh, .assay] {
+            let humanLines = try await exportLines(client, project.id, format, source: .human)
+            #expect(humanLines.count == (format == .kto ? 2 * ranked : ranked), "\(format.rawValue)")
+            for line in humanLines { try validate(line, format) }
+            let lines = try await exportLines(client, project.id, format, source: .all)
+            let decided = all.filter { !$0.tie }.count
+            #expect(lines.count == (format == .assay ? all.count : format == .kto ? 2 * decided : decided), "\(format.rawValue)")
             for line in lines { try validate(line, format) }
         }
         let board = try await client.unary(
-            PreferenceService.leaderboard, PreferenceLeaderboardRequest(projectId: project.id, anchor: smolID, seed: 1, resamples: 500))
+            PreferenceService.leaderboard, PreferenceLeaderboardRequest(projectId: project.id, source: .judge, anchor: smolID, seed: 1, resamples: 500))
         #expect(board.ratings.count == 2)
         #expect(board.ratings.allSatisfy { $0.hasInterval && $0.lower_ <= $0.rating && $0.rating <= $0.upper })
         #expect(board.ratings.first { $0.candidate == smolID }?.rating == 1000)
