@@ -10,7 +10,8 @@ public import AssayStorage
 import AssayWire
 
 /// `assay.v1.Preference`: preference projects, generation and judge runs on the run
-/// machinery, human rankings through the review queue, pairs, exports and the leaderboard.
+/// machinery, human rankings through the review queue, pairs, exports, the leaderboard, and
+/// evaluation against reference answers (exact match, token F1, a rubric judge).
 /// Every call reads and writes the caller's organisation only.
 public struct PreferenceProvider: RPCService {
     let store: any Storage
@@ -72,6 +73,11 @@ public struct PreferenceProvider: RPCService {
         router.unary(PreferenceService.leaderboard) { request, context in
             let caller = try context.caller(for: .read)
             return try await leaderboard(request, organization: caller.organizationID)
+        }
+        router.unary(PreferenceService.evaluate) { request, context in
+            // Writes rubric prompts and may start the judge's run.
+            let caller = try context.caller(for: .write)
+            return try await evaluate(request, organization: caller.organizationID)
         }
     }
 

@@ -36,7 +36,12 @@ final class StyleWriter: ModelProvider {
     func predict(_ request: PredictRequest) async throws(ModelError) -> [RowPrediction] {
         guard case .string(let style)? = request.parameters["style"] else { throw ModelError(.invalidRequest, "no style") }
         return request.rows.map { row in
-            .success([RawPrediction(modelClass: request.targets[0].modelClass, value: .text("\(style) answer to: \(row.text)"))], ModelUsage())
+            // "oracle" answers the row's reference answer, and fails rows marked oracle_fails.
+            if style == "oracle" {
+                if row.metadata["oracle_fails"] != nil { return .failure("the oracle is out") }
+                return .success([RawPrediction(modelClass: request.targets[0].modelClass, value: .text(row.metadata["reference"] ?? ""))], ModelUsage())
+            }
+            return .success([RawPrediction(modelClass: request.targets[0].modelClass, value: .text("\(style) answer to: \(row.text)"))], ModelUsage())
         }
     }
 }
@@ -136,6 +141,7 @@ func freeText(_ feature: String, _ text: String) -> AssayWire.Label {
 /// A deterministic judge. Rule `prefer:STYLE` picks the response written in STYLE (by
 /// StyleWriter) whichever side it is shown on, and answers tie when neither or both are:
 /// consistent across orders. Rule `first` always answers A: every verdict flips with the order.
+/// Rule `grade` scores a rubric prompt: 5 when the answer is the reference, else 1.
 final class ScriptedJudge: ModelProvider {
     let cards = [
         AssayCore.ModelCard(
@@ -153,11 +159,21 @@ final class ScriptedJudge: ModelProvider {
         return String(rest[..<end])
     }
 
+    /// The text after a `[Title]` line of a rubric prompt, up to the next blank line.
+    static func section(_ title: String, in prompt: String) -> String? {
+        guard let start = prompt.range(of: title + "\n") else { return nil }
+        let rest = prompt[start.upperBound...]
+        return String(rest[..<(rest.range(of: "\n\n")?.lowerBound ?? rest.endIndex)])
+    }
+
     func predict(_ request: PredictRequest) async throws(ModelError) -> [RowPrediction] {
         guard case .string(let rule)? = request.parameters["rule"] else { throw ModelError(.invalidRequest, "no rule") }
         return request.rows.map { row in
             var verdict = "A"
-            if rule.hasPrefix("prefer:") {
+            if rule == "grade" {
+                let reference = Self.section("[Reference answer]", in: row.text)
+                verdict = reference != nil && reference == Self.section("[Answer]", in: row.text) ? "5" : "1"
+            } else if rule.hasPrefix("prefer:") {
                 let style = rule.dropFirst("prefer:".count) + " answer to:"
                 let a = Self.response("A", in: row.text)?.hasPrefix(style) ?? false
                 let b = Self.response("B", in: row.text)?.hasPrefix(style) ?? false
