@@ -37,6 +37,8 @@ struct AssayMain {
           compare    evaluate RUN | runs RUN RUN | rank RUN | cell RUN TRUTH PREDICTED   (docs/compare.md)
           pref       create | list | show | generate | judge | review | pairs | export | leaderboard
                                                    preference projects: pairs for RLHF/DPO (docs/preference.md)
+          eval       PROJECT | --candidate NAME=MODEL... --dataset ID   [--reference-key KEY] [--judge MODEL --rubric TEXT] [--watch]
+                                                   scores against reference answers: exact match, token F1, a rubric judge
           report     RUN [RUN ...] --out report.html [--feature ID] [--confidence C] [--iou T] [--seed N] [--resamples N]
 
         offline (files, no server; docs/compare.md):
@@ -81,6 +83,7 @@ struct AssayMain {
             case "run": status = try await RunCommands.run(&args)
             case "review": status = try await ReviewCommands.run(&args)
             case "pref": status = try await PreferenceCommands.run(&args)
+            case "eval": status = try await PreferenceCommands.evaluate(&args)
             case "leaderboard": status = try await LeaderboardCommand.run(&args)
             default: throw UsageError("unknown command \(command)")
             }

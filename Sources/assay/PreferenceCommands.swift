@@ -156,6 +156,102 @@ enum PreferenceCommands {
         return 0
     }
 
+    static let evalUsage = """
+        usage: assay eval PROJECT [--reference-key KEY] [--judge MODEL[,PARAM=VALUE...] [--rubric TEXT]] [--estimate ID] [--watch] [--per-row]
+               assay eval --candidate NAME=MODEL[,PARAM=VALUE...] ... (--dataset ID [--where KEY=VALUE...] | --row ID... | --key KEY...)
+                          [--name NAME] [--reference-key KEY] [--judge ...] [--rubric TEXT] [--per-row]
+                     the second form creates a project, generates (waiting for the runs) and evaluates, with --watch implied
+        """
+
+    /// `assay eval`: candidates' responses scored against the rows' reference answers, and by a
+    /// rubric judge (docs/preference.md).
+    static func evaluate(_ args: inout Arguments) async throws -> Int32 {
+        let json = args.flag("json")
+        let showRows = args.flag("per-row")
+        var watch = args.flag("watch")
+        let referenceKey = args.option("reference-key") ?? ""
+        let estimate = args.option("estimate") ?? ""
+        var rubric: EvaluationRubric?
+        let criteria = args.option("rubric")
+        if let judge = args.option("judge") {
+            let j = try candidate(judge)
+            guard j.name.isEmpty else { throw UsageError("--judge takes MODEL[,PARAM=VALUE...]") }
+            rubric = EvaluationRubric(judgeModelId: j.modelId, parameters: j.parameters, criteria: criteria ?? "")
+        } else if criteria != nil {
+            throw UsageError("--rubric needs --judge MODEL")
+        }
+        var create: CreatePreferenceProjectRequest?
+        if args.positional.isEmpty {
+            let name = args.option("name") ?? "eval"
+            create = CreatePreferenceProjectRequest(name: name, prompts: try RunCommands.selection(&args))
+            create!.candidates = try args.values("candidate").map(candidate)
+            guard !create!.candidates.isEmpty else { throw UsageError("eval needs a PROJECT, or --candidate and the prompts\n\(evalUsage)") }
+            guard create!.candidates.count >= 2 else { throw UsageError("a project needs at least two --candidate (the same model twice, named apart, will do)") }
+            watch = true
+        } else if args.positional.count != 1 {
+            throw UsageError(evalUsage)
+        }
+        let client = try await ClientCommands.connect(&args)
+        try args.checkAllUsed()
+        defer { client.close() }
+        var projectID = args.positional.first ?? ""
+        if let create {
+            let p = try await client.unary(PreferenceService.createProject, create, timeout: .seconds(120))
+            projectID = p.id
+            if !json { printOut("created preference project \(p.id)") }
+            let generated = try await client.unary(
+                PreferenceService.generate, GeneratePreferenceRequest(projectId: p.id, estimateId: estimate), timeout: .seconds(600))
+            for c in generated.candidates {
+                if !json { printOut("\(c.name): run \(c.runId)") }
+                guard try await RunCommands.follow(client, c.runId, quiet: true, silent: true) == 0 else {
+                    printError("assay: \(c.name)'s generation run \(c.runId) did not complete (see assay run rows \(c.runId) --failed)")
+                    return 1
+                }
+            }
+        }
+        let request = EvaluatePreferenceRequest(projectId: projectID, referenceKey: referenceKey, rubric: rubric, estimateId: estimate, includeRows: showRows)
+        var result = try await client.unary(PreferenceService.evaluate, request, timeout: .seconds(600))
+        if !result.rubricRunId.isEmpty && result.rubricRunState != .completed && watch {
+            if !json { printOut("rubric: run \(result.rubricRunId)") }
+            _ = try await RunCommands.follow(client, result.rubricRunId, quiet: true, silent: true)
+            result = try await client.unary(PreferenceService.evaluate, request, timeout: .seconds(600))
+        }
+        printOut(json ? result.jsonString(pretty: true) : describe(result, rows: showRows))
+        if !result.rubricRunId.isEmpty && result.rubricRunState != .completed {
+            return result.rubricRunState == .queued || result.rubricRunState == .running ? 0 : 1
+        }
+        return 0
+    }
+
+    static func describe(_ e: PreferenceEvaluation, rows: Bool) -> String {
+        var lines = ["project \(e.projectId): \(e.rowsWithReference) prompt row(s) with a reference answer (\"\(e.referenceKey)\"), \(e.rowsWithoutReference) without"]
+        if !e.rubricRunId.isEmpty {
+            let state = RunCommands.stateName(e.rubricRunState)
+            lines.append("rubric: run \(e.rubricRunId) \(state)" + (e.rubricRunState == .completed ? "" : "; scores so far (add --watch to wait)"))
+        }
+        let header = ["candidate", "rows", "missing", "exact match", "token F1"] + (e.rubricRunId.isEmpty ? [] : ["rubric mean", "scored", "1-5 counts"])
+        var table = [header]
+        for c in e.candidates {
+            var cells = [c.candidate, "\(c.rows)", "\(c.missing)", CompareCommands.fmt(c.exactMatch), CompareCommands.fmt(c.tokenF1)]
+            if !e.rubricRunId.isEmpty {
+                cells += [c.rubricScored > 0 ? CompareCommands.fmt(c.rubricMean) : "-", "\(c.rubricScored)", c.rubricCounts.map(String.init).joined(separator: "/")]
+            }
+            table.append(cells)
+        }
+        let widths = header.indices.map { i in table.map { $0[i].count }.max() ?? 0 }
+        for row in table {
+            lines.append(row.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+        if rows {
+            for r in e.rows {
+                let rubric = r.rubricScore > 0 ? "  rubric \(r.rubricScore)" : ""
+                lines.append("\(r.promptRowId)  \(r.candidate)  EM \(r.exactMatch ? 1 : 0)  F1 \(CompareCommands.fmt(r.tokenF1))\(rubric)  "
+                    + "response: \(r.response.isEmpty ? "(none)" : r.response)  reference: \(r.reference)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
     static func project(_ words: [String], _ verb: String) throws(UsageError) -> String {
         guard words.count == 1 else { throw UsageError("pref \(verb) takes one PROJECT") }
         return words[0]

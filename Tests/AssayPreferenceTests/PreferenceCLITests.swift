@@ -161,4 +161,43 @@ struct PreferenceCLITests {
         r = await assay(["pref", "show", project.id, "--colour", "red"])
         #expect(r.status == 2 && r.err.contains("unknown option --colour"))
     }
+
+    @Test("assay eval: one shot (create, generate, rubric) with --json, then over the project as a table; bad input refused")
+    func evalCommand() async throws {
+        let h = try await ServerHarness.start(models: ModelRegistry(providers: [StyleWriter(), ScriptedJudge()]), billing: AdmitAll())
+        defer { Task { await h.stop() } }
+        let (client, org, _) = try await h.organization("acme")
+        let dataset = try await EvaluationTests.ingest(client)
+        let assay = AssayCLI(harness: h, key: try await h.addKey(to: org.id, role: .admin))
+
+        var r = await assay([
+            "eval", "--dataset", dataset, "--candidate", "terse=writer,style=terse", "--candidate", "oracle=writer,style=oracle",
+            "--judge", "scripted-judge,rule=grade", "--json",
+        ])
+        #expect(r.status == 0, "\(r.err)")
+        let e = try AssayWire.PreferenceEvaluation(jsonString: r.out)
+        #expect(e.rowsWithReference == 2 && e.rowsWithoutReference == 1 && e.rubricRunState == .completed)
+        #expect(e.candidates.map(\.candidate) == ["terse", "oracle"])
+        #expect(e.candidates.map(\.exactMatch) == [0, 0.5] && e.candidates.map(\.rubricMean) == [1, 5] && e.candidates.map(\.missing) == [0, 1])
+
+        r = await assay(["eval", e.projectId, "--judge", "scripted-judge,rule=grade", "--per-row"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("project \(e.projectId): 2 prompt row(s) with a reference answer (\"reference\"), 1 without"), "\(r.out)")
+        #expect(r.out.contains("rubric: run \(e.rubricRunId) completed\n"), "\(r.out)")
+        #expect(r.out.contains("candidate  rows  missing  exact match  token F1  rubric mean  scored  1-5 counts"), "\(r.out)")
+        #expect(r.out.contains("oracle     2     1        0.5          0.5       5.0          1       0/0/0/0/1"), "\(r.out)")
+        #expect(r.out.contains("  oracle  EM 1  F1 1.0  rubric 5  response: Water falling from clouds.  reference: Water falling from clouds."), "\(r.out)")
+        #expect(r.out.contains("  oracle  EM 0  F1 0.0  response: (none)  reference: 7"), "\(r.out)")
+
+        // Without a rubric: the reference scores only.
+        r = await assay(["eval", e.projectId])
+        #expect(r.status == 0 && r.out.contains("candidate  rows  missing  exact match  token F1\n") && !r.out.contains("rubric"), "\(r.out)")
+
+        r = await assay(["eval", e.projectId, "--rubric", "be kind"])
+        #expect(r.status == 2 && r.err.contains("--rubric needs --judge MODEL"))
+        r = await assay(["eval"])
+        #expect(r.status == 2 && r.err.contains("eval needs a PROJECT, or --candidate and the prompts"))
+        r = await assay(["eval", e.projectId, "--reference-key", "answer"])
+        #expect(r.status == 1 && r.err.contains("FAILED_PRECONDITION") && r.err.contains("metadata \"answer\""), "\(r.err)")
+    }
 }
