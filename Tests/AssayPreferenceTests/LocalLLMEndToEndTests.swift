@@ -1,6 +1,8 @@
 import AssayCore
 import AssayLLM
+import AssayMetrics
 import AssayModels
+import AssayNativeModels
 import AssayRPC
 import AssayStorage
 import AssayTestSupport
@@ -111,5 +113,78 @@ struct LocalLLMEndToEndTests {
             print("[preference] \(r.candidate): \(r.rating) [\(r.lower_), \(r.upper)] W-L-T \(r.wins)-\(r.losses)-\(r.ties)")
         }
         print("[preference] judge consistency \(bias.consistency), first shown wins \(bias.firstShownRate)")
+    }
+
+    @Test("evaluation with the local models: document images through OCR then each LLM, exact match, token F1, gemma3's rubric")
+    func evaluateDocuments() async throws {
+        for model in LocalChatModel.all where !model.isInstalled() {
+            throw TestFailure("\(model.card.id) is not installed in \(LocalChatModel.defaultCache): run `make models`")
+        }
+        let smol = LocalChatModel.smolLM2.provider()
+        let gemma = LocalChatModel.gemma3.provider()
+        let ocr = try TesseractProvider(threads: 1)
+        let readers = [
+            try DocumentQAProvider(ocr: ocr, ocrModel: TesseractProvider.modelID, llm: smol),
+            try DocumentQAProvider(ocr: ocr, ocrModel: TesseractProvider.modelID, llm: gemma),
+        ]
+        let harness = try await ServerHarness.start(models: ModelRegistry(providers: [smol, gemma, ocr] + readers), billing: AdmitAll())
+        defer {
+            Task {
+                await harness.stop()
+                await smol.shutdown()
+                await gemma.shutdown()
+            }
+        }
+        let (client, _, _) = try await harness.organization("acme")
+        let dataset = try await client.unary(CatalogService.createDataset, CreateDatasetRequest(name: "documents"))
+        let documents = [("TOTAL DUE 42", "What is the total due?", "42"), ("CITY OF PARIS", "Which city is named?", "Paris")]
+        let rows = try documents.enumerated().map { i, d in
+            AssayWire.DataRow(
+                globalKey: "doc-\(i)", mediaType: .image, content: try renderTextPNG(d.0), metadata: ["question": d.1, "reference": d.2])
+        }
+        try await client.bidirectional(CatalogService.ingest) { writer, close, acks in
+            try await writer.write(IngestBatch(datasetId: dataset.id, rows: rows))
+            close()
+            for try await ack in acks { #expect(ack.errors.isEmpty) }
+        }
+        let short: [String: AssayWire.ParameterValue] = ["max_tokens": AssayWire.ParameterValue(value: .integer(12))]
+        let project = try await client.unary(
+            PreferenceService.createProject,
+            CreatePreferenceProjectRequest(
+                name: "documents", prompts: RowSelection(datasetId: dataset.id),
+                candidates: readers.map { AssayWire.PreferenceCandidate(name: $0.card.id, modelId: $0.card.id, parameters: short) }))
+        let generated = try await client.unary(PreferenceService.generate, GeneratePreferenceRequest(projectId: project.id))
+        for c in generated.candidates {
+            let run = try await waitCompleted(client, c.runId)
+            #expect(run.progress?.withPredictions == 2, "\(c.name): \(run.progress?.failed ?? 0) failed")
+        }
+        let rubric = EvaluationRubric(
+            judgeModelId: LocalChatModel.gemma3.card.id, parameters: ["max_tokens": AssayWire.ParameterValue(value: .integer(16))])
+        let request = EvaluatePreferenceRequest(projectId: project.id, rubric: rubric, includeRows: true)
+        let started = try await client.unary(PreferenceService.evaluate, request)
+        let judged = try await waitCompleted(client, started.rubricRunId)
+        #expect(judged.progress?.total == 4 && judged.progress?.withPredictions == 4)  // the schema makes every answer a score
+        // The judge saw each image row's question (its metadata: the rows have no text) and reference.
+        let datasets = try await client.unary(CatalogService.listDatasets, ListDatasetsRequest()).datasets
+        let prompts = try #require(datasets.first { $0.name == "preference \(project.id) rubric prompts" })
+        let judgeRows = try await client.unary(CatalogService.listDataRows, ListDataRowsRequest(datasetId: prompts.id)).rows
+        #expect(judgeRows.count == 4)
+        for row in judgeRows {
+            #expect(documents.contains { row.text.contains("[Question]\n\($0.1)\n\n[Reference answer]\n\($0.2)\n\n[Answer]\n") }, "\(row.text)")
+        }
+        let e = try await client.unary(PreferenceService.evaluate, request)
+        #expect(e.rowsWithReference == 2 && e.rubricRunState == .completed && e.rows.count == 4)
+        for r in e.rows {
+            #expect(!r.response.isEmpty && (1...5).contains(r.rubricScore), "\(r)")
+            #expect(r.exactMatch == Text.normalizedExactMatch(r.response, r.reference) && r.tokenF1 == Text.tokenF1(r.response, r.reference))
+            print("[evaluation] \(r.candidate) on \(r.reference): \(r.response.debugDescription) EM \(r.exactMatch) F1 \(r.tokenF1) rubric \(r.rubricScore)")
+        }
+        for c in e.candidates {
+            let mine = e.rows.filter { $0.candidate == c.candidate }
+            #expect(c.rows == 2 && c.missing == 0 && c.rubricScored == 2 && c.rubricCounts.reduce(0, +) == 2)
+            #expect(abs(c.tokenF1 - mine.map(\.tokenF1).reduce(0, +) / 2) < 1e-12)
+            #expect(abs(c.rubricMean - Double(mine.map(\.rubricScore).reduce(0, +)) / 2) < 1e-12)
+            print("[evaluation] \(c.candidate): EM \(c.exactMatch) F1 \(c.tokenF1) rubric \(c.rubricMean) \(c.rubricCounts)")
+        }
     }
 }
