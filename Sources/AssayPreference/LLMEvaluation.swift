@@ -133,7 +133,9 @@ public enum LLMEvaluation {
 
     static func parseRubricKey(_ key: String, project: ObjectID, digest: String) -> (row: ObjectID, candidate: Int)? {
         let parts = key.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0] == "rubric", parts[1] == project.rawValue, parts[2] == digest, let k = Int(parts[4]) else { return nil }
+        guard parts.count == 5, parts[0] == "rubric", parts[1] == project.rawValue, parts[2] == digest,
+            let k = Int(parts[4])
+        else { return nil }
         return (ObjectID(rawValue: String(parts[3])), k)
     }
 }

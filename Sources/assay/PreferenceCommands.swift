@@ -1,15 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import AssayRPC
 import AssayWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `assay pref create|list|show|generate|judge|review|pairs|export|leaderboard`: preference
 /// projects over the preference service (docs/preference.md).
 enum PreferenceCommands {
     static let usage = """
-        usage: assay pref create NAME --candidate NAME=MODEL[,PARAM=VALUE...] --candidate ... (--dataset ID [--where KEY=VALUE...]
-                                 | --row ID... | --key GLOBAL_KEY...) [--judge MODEL[,PARAM=VALUE...]] [--inconsistent tie|drop]
+        usage: assay pref create NAME --candidate NAME=MODEL[,PARAM=VALUE...] --candidate ...
+                                 (--dataset ID [--where KEY=VALUE...] | --row ID... | --key GLOBAL_KEY...)
+                                 [--judge MODEL[,PARAM=VALUE...]] [--inconsistent tie|drop]
                                  [--judge-instructions TEXT] [--tie-rule drop|kto]
                assay pref list | show PROJECT
                assay pref generate PROJECT [--estimate ID] [--watch]   one run per candidate
@@ -39,12 +41,15 @@ enum PreferenceCommands {
             let client = try await ClientCommands.connect(&args)
             try args.checkAllUsed()
             defer { client.close() }
-            let r = try await client.unary(PreferenceService.listProjects, ListPreferenceProjectsRequest(), timeout: .seconds(30))
+            let r = try await client.unary(
+                PreferenceService.listProjects, ListPreferenceProjectsRequest(), timeout: .seconds(30))
             if json {
                 printOut(r.jsonString(pretty: true))
             } else {
                 for p in r.projects {
-                    printOut("\(p.id)  \(p.name)  \(p.promptRowIds.count) prompts  \(p.candidates.map(\.name).joined(separator: ", "))")
+                    printOut(
+                        "\(p.id)  \(p.name)  \(p.promptRowIds.count) prompts  \(p.candidates.map(\.name).joined(separator: ", "))"
+                    )
                 }
             }
         case "show":
@@ -52,7 +57,8 @@ enum PreferenceCommands {
             let client = try await ClientCommands.connect(&args)
             try args.checkAllUsed()
             defer { client.close() }
-            let p = try await client.unary(PreferenceService.getProject, GetPreferenceProjectRequest(id: id), timeout: .seconds(30))
+            let p = try await client.unary(
+                PreferenceService.getProject, GetPreferenceProjectRequest(id: id), timeout: .seconds(30))
             printOut(json ? p.jsonString(pretty: true) : describe(p))
         case "generate", "judge":
             let id = try project(words, verb)
@@ -63,9 +69,15 @@ enum PreferenceCommands {
             defer { client.close() }
             let p =
                 verb == "generate"
-                ? try await client.unary(PreferenceService.generate, GeneratePreferenceRequest(projectId: id, estimateId: estimate), timeout: .seconds(600))
-                : try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: id, estimateId: estimate), timeout: .seconds(600))
-            let runs = verb == "generate" ? p.candidates.map { ($0.name, $0.runId) } : [("judge \(p.judge?.modelId ?? "")", p.judgeRunId)]
+                ? try await client.unary(
+                    PreferenceService.generate, GeneratePreferenceRequest(projectId: id, estimateId: estimate),
+                    timeout: .seconds(600))
+                : try await client.unary(
+                    PreferenceService.judge, JudgePreferenceRequest(projectId: id, estimateId: estimate),
+                    timeout: .seconds(600))
+            let runs =
+                verb == "generate"
+                ? p.candidates.map { ($0.name, $0.runId) } : [("judge \(p.judge?.modelId ?? "")", p.judgeRunId)]
             if json && !watch { printOut(p.jsonString()) }
             if !json {
                 for (name, run) in runs { printOut("\(name): run \(run)") }
@@ -86,7 +98,9 @@ enum PreferenceCommands {
             defer { client.close() }
             let r = try await client.unary(
                 PreferenceService.sendToReview,
-                SendPreferenceReviewRequest(projectId: id, reviewersPerRow: reviewers, seed: seed, instructions: instructions), timeout: .seconds(120))
+                SendPreferenceReviewRequest(
+                    projectId: id, reviewersPerRow: reviewers, seed: seed, instructions: instructions),
+                timeout: .seconds(120))
             printOut(
                 json
                     ? r.jsonString()
@@ -100,13 +114,17 @@ enum PreferenceCommands {
             defer { client.close() }
             let r = try await client.unary(
                 PreferenceService.listPairs,
-                ListPreferencePairsRequest(projectId: id, source: source, minAgreement: minAgreement, minMargin: minMargin), timeout: .seconds(120))
+                ListPreferencePairsRequest(
+                    projectId: id, source: source, minAgreement: minAgreement, minMargin: minMargin),
+                timeout: .seconds(120))
             if json {
                 printOut(r.jsonString(pretty: true))
             } else {
                 for p in r.pairs {
                     let verdict = p.tie ? "\(p.chosen) = \(p.rejected)" : "\(p.chosen) > \(p.rejected)"
-                    printOut("\(p.promptRowId)  \(verdict)  agreement \(CompareCommands.fmt(p.agreement))  margin \(p.margin)  \(p.votes.count) vote(s)")
+                    printOut(
+                        "\(p.promptRowId)  \(verdict)  agreement \(CompareCommands.fmt(p.agreement))  margin \(p.margin)  \(p.votes.count) vote(s)"
+                    )
                 }
                 printOut("\(r.pairs.count) pair(s)")
             }
@@ -118,15 +136,20 @@ enum PreferenceCommands {
             let client = try await ClientCommands.connect(&args)
             try args.checkAllUsed()
             defer { client.close() }
-            let request = ExportPreferenceRequest(projectId: id, format: format, source: source, minAgreement: minAgreement, minMargin: minMargin)
-            let bytes = try await client.serverStreaming(PreferenceService.export, request, timeout: .seconds(600)) { chunks in
+            let request = ExportPreferenceRequest(
+                projectId: id, format: format, source: source, minAgreement: minAgreement, minMargin: minMargin)
+            let bytes = try await client.serverStreaming(PreferenceService.export, request, timeout: .seconds(600)) {
+                chunks in
                 var all: [UInt8] = []
                 for try await chunk in chunks { all += chunk.data }
                 return all
             }
             if let out {
                 try writeFile(out, bytes)
-                printOut(json ? "{\"path\":\"\(out)\",\"lines\":\(bytes.filter { $0 == 10 }.count)}" : "wrote \(bytes.filter { $0 == 10 }.count) line(s) to \(out)")
+                printOut(
+                    json
+                        ? "{\"path\":\"\(out)\",\"lines\":\(bytes.filter { $0 == 10 }.count)}"
+                        : "wrote \(bytes.filter { $0 == 10 }.count) line(s) to \(out)")
             } else {
                 var offset = 0
                 while offset < bytes.count {
@@ -147,7 +170,8 @@ enum PreferenceCommands {
             defer { client.close() }
             let board = try await client.unary(
                 PreferenceService.leaderboard,
-                PreferenceLeaderboardRequest(projectId: id, source: source, anchor: anchor, seed: seed, resamples: UInt32(resamples)),
+                PreferenceLeaderboardRequest(
+                    projectId: id, source: source, anchor: anchor, seed: seed, resamples: UInt32(resamples)),
                 timeout: .seconds(600))
             printOut(json ? board.jsonString(pretty: true) : table(board))
         default:
@@ -157,10 +181,12 @@ enum PreferenceCommands {
     }
 
     static let evalUsage = """
-        usage: assay eval PROJECT [--reference-key KEY] [--judge MODEL[,PARAM=VALUE...] [--rubric TEXT]] [--estimate ID] [--watch] [--per-row]
-               assay eval --candidate NAME=MODEL[,PARAM=VALUE...] ... (--dataset ID [--where KEY=VALUE...] | --row ID... | --key KEY...)
+        usage: assay eval PROJECT [--reference-key KEY] [--judge MODEL[,PARAM=VALUE...] [--rubric TEXT]] [--estimate ID]
+                          [--watch] [--per-row]
+               assay eval --candidate NAME=MODEL[,PARAM=VALUE...] ...
+                          (--dataset ID [--where KEY=VALUE...] | --row ID... | --key KEY...)
                           [--name NAME] [--reference-key KEY] [--judge ...] [--rubric TEXT] [--per-row]
-                     the second form creates a project, generates (waiting for the runs) and evaluates, with --watch implied
+                     the second form creates a project, generates (waiting for the runs) and evaluates, --watch implied
         """
 
     /// `assay eval`: candidates' responses scored against the rows' reference answers, and by a
@@ -185,8 +211,13 @@ enum PreferenceCommands {
             let name = args.option("name") ?? "eval"
             create = CreatePreferenceProjectRequest(name: name, prompts: try RunCommands.selection(&args))
             create!.candidates = try args.values("candidate").map(candidate)
-            guard !create!.candidates.isEmpty else { throw UsageError("eval needs a PROJECT, or --candidate and the prompts\n\(evalUsage)") }
-            guard create!.candidates.count >= 2 else { throw UsageError("a project needs at least two --candidate (the same model twice, named apart, will do)") }
+            guard !create!.candidates.isEmpty else {
+                throw UsageError("eval needs a PROJECT, or --candidate and the prompts\n\(evalUsage)")
+            }
+            guard create!.candidates.count >= 2 else {
+                throw UsageError(
+                    "a project needs at least two --candidate (the same model twice, named apart, will do)")
+            }
             watch = true
         } else if args.positional.count != 1 {
             throw UsageError(evalUsage)
@@ -200,16 +231,21 @@ enum PreferenceCommands {
             projectID = p.id
             if !json { printOut("created preference project \(p.id)") }
             let generated = try await client.unary(
-                PreferenceService.generate, GeneratePreferenceRequest(projectId: p.id, estimateId: estimate), timeout: .seconds(600))
+                PreferenceService.generate, GeneratePreferenceRequest(projectId: p.id, estimateId: estimate),
+                timeout: .seconds(600))
             for c in generated.candidates {
                 if !json { printOut("\(c.name): run \(c.runId)") }
                 guard try await RunCommands.follow(client, c.runId, quiet: true, silent: true) == 0 else {
-                    printError("assay: \(c.name)'s generation run \(c.runId) did not complete (see assay run rows \(c.runId) --failed)")
+                    printError(
+                        "assay: \(c.name)'s generation run \(c.runId) did not complete (see assay run rows \(c.runId) --failed)"
+                    )
                     return 1
                 }
             }
         }
-        let request = EvaluatePreferenceRequest(projectId: projectID, referenceKey: referenceKey, rubric: rubric, estimateId: estimate, includeRows: showRows)
+        let request = EvaluatePreferenceRequest(
+            projectId: projectID, referenceKey: referenceKey, rubric: rubric, estimateId: estimate,
+            includeRows: showRows)
         var result = try await client.unary(PreferenceService.evaluate, request, timeout: .seconds(600))
         if !result.rubricRunId.isEmpty && result.rubricRunState != .completed && watch {
             if !json { printOut("rubric: run \(result.rubricRunId)") }
@@ -224,29 +260,45 @@ enum PreferenceCommands {
     }
 
     static func describe(_ e: PreferenceEvaluation, rows: Bool) -> String {
-        var lines = ["project \(e.projectId): \(e.rowsWithReference) prompt row(s) with a reference answer (\"\(e.referenceKey)\"), \(e.rowsWithoutReference) without"]
+        var lines = [
+            "project \(e.projectId): \(e.rowsWithReference) prompt row(s) with a reference answer (\"\(e.referenceKey)\"), "
+                + "\(e.rowsWithoutReference) without"
+        ]
         if !e.rubricRunId.isEmpty {
             let state = RunCommands.stateName(e.rubricRunState)
-            lines.append("rubric: run \(e.rubricRunId) \(state)" + (e.rubricRunState == .completed ? "" : "; scores so far (add --watch to wait)"))
+            lines.append(
+                "rubric: run \(e.rubricRunId) \(state)"
+                    + (e.rubricRunState == .completed ? "" : "; scores so far (add --watch to wait)"))
         }
-        let header = ["candidate", "rows", "missing", "exact match", "token F1"] + (e.rubricRunId.isEmpty ? [] : ["rubric mean", "scored", "1-5 counts"])
+        let header =
+            ["candidate", "rows", "missing", "exact match", "token F1"]
+            + (e.rubricRunId.isEmpty ? [] : ["rubric mean", "scored", "1-5 counts"])
         var table = [header]
         for c in e.candidates {
-            var cells = [c.candidate, "\(c.rows)", "\(c.missing)", CompareCommands.fmt(c.exactMatch), CompareCommands.fmt(c.tokenF1)]
+            var cells = [
+                c.candidate, "\(c.rows)", "\(c.missing)", CompareCommands.fmt(c.exactMatch),
+                CompareCommands.fmt(c.tokenF1),
+            ]
             if !e.rubricRunId.isEmpty {
-                cells += [c.rubricScored > 0 ? CompareCommands.fmt(c.rubricMean) : "-", "\(c.rubricScored)", c.rubricCounts.map(String.init).joined(separator: "/")]
+                cells += [
+                    c.rubricScored > 0 ? CompareCommands.fmt(c.rubricMean) : "-", "\(c.rubricScored)",
+                    c.rubricCounts.map(String.init).joined(separator: "/"),
+                ]
             }
             table.append(cells)
         }
         let widths = header.indices.map { i in table.map { $0[i].count }.max() ?? 0 }
         for row in table {
-            lines.append(row.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            lines.append(
+                row.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                    .joined(separator: "  "))
         }
         if rows {
             for r in e.rows {
                 let rubric = r.rubricScore > 0 ? "  rubric \(r.rubricScore)" : ""
-                lines.append("\(r.promptRowId)  \(r.candidate)  EM \(r.exactMatch ? 1 : 0)  F1 \(CompareCommands.fmt(r.tokenF1))\(rubric)  "
-                    + "response: \(r.response.isEmpty ? "(none)" : r.response)  reference: \(r.reference)")
+                lines.append(
+                    "\(r.promptRowId)  \(r.candidate)  EM \(r.exactMatch ? 1 : 0)  F1 \(CompareCommands.fmt(r.tokenF1))\(rubric)  "
+                        + "response: \(r.response.isEmpty ? "(none)" : r.response)  reference: \(r.reference)")
             }
         }
         return lines.joined(separator: "\n")
@@ -287,7 +339,8 @@ enum PreferenceCommands {
         if let judge = args.option("judge") {
             let j = try candidate(judge)
             guard j.name.isEmpty else { throw UsageError("--judge takes MODEL[,PARAM=VALUE...]") }
-            request.judge = PreferenceJudgeConfig(modelId: j.modelId, parameters: j.parameters, instructions: instructions)
+            request.judge = PreferenceJudgeConfig(
+                modelId: j.modelId, parameters: j.parameters, instructions: instructions)
             switch inconsistent {
             case nil, "tie": request.judge?.inconsistent = .tie
             case "drop": request.judge?.inconsistent = .drop
@@ -301,13 +354,18 @@ enum PreferenceCommands {
         case "kto": request.tieRule = .kto
         default: throw UsageError("--tie-rule is drop or kto")
         }
-        guard !request.prompts!.datasetId.isEmpty || !request.prompts!.rowIds.isEmpty || !request.prompts!.globalKeys.isEmpty else {
+        guard
+            !request.prompts!.datasetId.isEmpty || !request.prompts!.rowIds.isEmpty
+                || !request.prompts!.globalKeys.isEmpty
+        else {
             throw UsageError("pref create needs prompts: --dataset ID, --row ID or --key GLOBAL_KEY")
         }
         return request
     }
 
-    static func filters(_ args: inout Arguments, only sourceOnly: Bool = false) throws -> (PreferenceSource, Double, UInt32) {
+    static func filters(_ args: inout Arguments, only sourceOnly: Bool = false) throws -> (
+        PreferenceSource, Double, UInt32
+    ) {
         let source: PreferenceSource
         switch args.option("source") {
         case nil, "all": source = .all
@@ -318,7 +376,9 @@ enum PreferenceCommands {
         if sourceOnly { return (source, 0, 0) }
         var agreement = 0.0
         if let text = args.option("min-agreement") {
-            guard let d = Double(text), d >= 0, d <= 1 else { throw UsageError("--min-agreement must be a number from 0 to 1, got \(text)") }
+            guard let d = Double(text), d >= 0, d <= 1 else {
+                throw UsageError("--min-agreement must be a number from 0 to 1, got \(text)")
+            }
             agreement = d
         }
         let margin: UInt32 = try ReviewCommands.number(args.option("min-margin"), "--min-margin") ?? 0
@@ -333,18 +393,26 @@ enum PreferenceCommands {
         case "kto": .kto
         case "openai": .openai
         case "anthropic_hh": .anthropicHh
-        case let other?: throw UsageError("--format is assay, trl, trl_conversational, kto, openai or anthropic_hh, not \(other)")
+        case let other?:
+            throw UsageError("--format is assay, trl, trl_conversational, kto, openai or anthropic_hh, not \(other)")
         }
     }
 
     static func describe(_ p: AssayWire.PreferenceProject) -> String {
-        var lines = ["\(p.id)  \(p.name)  \(p.promptRowIds.count) prompt(s), tie rule \(p.tieRule == .kto ? "kto" : "drop")"]
+        var lines = [
+            "\(p.id)  \(p.name)  \(p.promptRowIds.count) prompt(s), tie rule \(p.tieRule == .kto ? "kto" : "drop")"
+        ]
         for c in p.candidates {
-            let parameters = c.parameters.keys.sorted().map { "\($0)=\(RunCommands.describe(c.parameters[$0]!))" }.joined(separator: ",")
-            lines.append("  candidate \(c.name): \(c.modelId)\(parameters.isEmpty ? "" : " (\(parameters))")  run \(c.runId.isEmpty ? "-" : c.runId)")
+            let parameters = c.parameters.keys.sorted().map { "\($0)=\(RunCommands.describe(c.parameters[$0]!))" }
+                .joined(separator: ",")
+            lines.append(
+                "  candidate \(c.name): \(c.modelId)\(parameters.isEmpty ? "" : " (\(parameters))")  run \(c.runId.isEmpty ? "-" : c.runId)"
+            )
         }
         if let j = p.judge {
-            lines.append("  judge \(j.modelId) (inconsistent verdicts: \(j.inconsistent == .drop ? "dropped" : "ties"))  run \(p.judgeRunId.isEmpty ? "-" : p.judgeRunId)")
+            lines.append(
+                "  judge \(j.modelId) (inconsistent verdicts: \(j.inconsistent == .drop ? "dropped" : "ties"))  run \(p.judgeRunId.isEmpty ? "-" : p.judgeRunId)"
+            )
         }
         if !p.reviewProjectId.isEmpty { lines.append("  review project \(p.reviewProjectId)") }
         return lines.joined(separator: "\n")
@@ -352,15 +420,21 @@ enum PreferenceCommands {
 
     static func table(_ board: PreferenceLeaderboard) -> String {
         func f(_ d: Double) -> String { "\((d * 10).rounded() / 10)" }
-        var lines = ["\(board.battles) battles, \(Int((board.confidence * 100).rounded()))% intervals from \(board.resamples) resamples (seed \(board.seed))"]
+        var lines = [
+            "\(board.battles) battles, \(Int((board.confidence * 100).rounded()))% intervals from \(board.resamples) resamples (seed \(board.seed))"
+        ]
         for (i, r) in board.ratings.enumerated() {
             let interval = r.hasInterval ? "[\(f(r.lower_)), \(f(r.upper))]" : "-"
             lines.append("\(i + 1). \(r.candidate)  \(f(r.rating))  \(interval)  W-L-T \(r.wins)-\(r.losses)-\(r.ties)")
         }
         if let b = board.positionBias, b.judgedPairs > 0 {
-            lines.append("judge: \(b.consistent)/\(b.judgedPairs) consistent, first shown wins \(CompareCommands.fmt(b.firstShownRate)) of verdicts")
+            lines.append(
+                "judge: \(b.consistent)/\(b.judgedPairs) consistent, first shown wins \(CompareCommands.fmt(b.firstShownRate)) of verdicts"
+            )
         }
-        if board.degenerateResamples > 0 { lines.append("\(board.degenerateResamples) resample(s) without ratings left out") }
+        if board.degenerateResamples > 0 {
+            lines.append("\(board.degenerateResamples) resample(s) without ratings left out")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -1,11 +1,12 @@
 import AssayCore
 import AssayModels
-@testable import AssayPreference
 import AssayRPC
 import AssayStorage
 import AssayTestSupport
 import AssayWire
 import Testing
+
+@testable import AssayPreference
 
 /// The project's rules on judge verdicts and ties, and the pair filters, on deterministic
 /// judges (no LLM): a judge that is consistent across orders, and one that always answers A.
@@ -15,23 +16,29 @@ struct JudgeRuleTests {
     static let styles = ["terse", "plain", "verbose"]
 
     func harness() async throws -> ServerHarness {
-        try await ServerHarness.start(models: ModelRegistry(providers: [StyleWriter(), ScriptedJudge()]), billing: AdmitAll())
+        try await ServerHarness.start(
+            models: ModelRegistry(providers: [StyleWriter(), ScriptedJudge()]), billing: AdmitAll())
     }
 
     @Test("a consistent judge: decided pairs and ties; the KTO tie rule emits both responses of a tie as desirable")
     func consistentJudgeWithKTOTies() async throws {
         let h = try await harness()
         defer { Task { await h.stop() } }
-        let (client, project) = try await generatedProject(h, prompts: Self.prompts, styles: Self.styles, judgeRule: "prefer:verbose", tieRule: .kto)
+        let (client, project) = try await generatedProject(
+            h, prompts: Self.prompts, styles: Self.styles, judgeRule: "prefer:verbose", tieRule: .kto)
         let judged = try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: project.id))
         let run = try await waitCompleted(client, judged.judgeRunId)
         #expect(run.progress?.total == 12)  // 2 prompts x 3 pairs x 2 orders
 
-        let pairs = try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, source: .judge)).pairs
+        let pairs = try await client.unary(
+            PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, source: .judge)
+        ).pairs
         #expect(pairs.count == 6)
-        let ties = pairs.filter(\.tie), decided = pairs.filter { !$0.tie }
+        let ties = pairs.filter(\.tie)
+        let decided = pairs.filter { !$0.tie }
         #expect(ties.count == 2 && ties.allSatisfy { Set([$0.chosen, $0.rejected]) == ["terse", "plain"] })
-        #expect(decided.count == 4 && decided.allSatisfy { $0.chosen == "verbose" && $0.agreement == 1 && $0.margin == 1 })
+        #expect(
+            decided.count == 4 && decided.allSatisfy { $0.chosen == "verbose" && $0.agreement == 1 && $0.margin == 1 })
         for p in pairs {
             #expect(p.votes.count == 1 && p.votes[0].consistent && p.votes[0].annotator == "scripted-judge")
             #expect(Set([p.votes[0].firstVerdict, p.votes[0].secondVerdict]) == (p.tie ? ["tie"] : ["A", "B"]))
@@ -56,7 +63,8 @@ struct JudgeRuleTests {
 
         // verbose never lost: Bradley-Terry ratings do not exist, and the refusal says why.
         await #expect {
-            _ = try await client.unary(PreferenceService.leaderboard, PreferenceLeaderboardRequest(projectId: project.id, resamples: 50))
+            _ = try await client.unary(
+                PreferenceService.leaderboard, PreferenceLeaderboardRequest(projectId: project.id, resamples: 50))
         } throws: { error in
             guard let e = error as? RPCError else { return false }
             return e.code == .failedPrecondition && e.message.contains("verbose never lost")
@@ -67,8 +75,11 @@ struct JudgeRuleTests {
     func dropTieRule() async throws {
         let h = try await harness()
         defer { Task { await h.stop() } }
-        let (client, project) = try await generatedProject(h, prompts: Self.prompts, styles: Self.styles, judgeRule: "prefer:verbose", tieRule: .drop)
-        _ = try await waitCompleted(client, try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: project.id)).judgeRunId)
+        let (client, project) = try await generatedProject(
+            h, prompts: Self.prompts, styles: Self.styles, judgeRule: "prefer:verbose", tieRule: .drop)
+        _ = try await waitCompleted(
+            client,
+            try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: project.id)).judgeRunId)
         let kto = try await exportLines(client, project.id, .kto)
         #expect(kto.count == 8)
         #expect(kto.filter { $0["label"] as? Bool == true }.count == 4)
@@ -79,34 +90,53 @@ struct JudgeRuleTests {
     func inconsistentVerdicts() async throws {
         let h = try await harness()
         defer { Task { await h.stop() } }
-        let (client, dropped) = try await generatedProject(h, prompts: Self.prompts, styles: Self.styles, judgeRule: "first", inconsistent: .drop)
-        _ = try await waitCompleted(client, try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: dropped.id)).judgeRunId)
-        #expect(try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: dropped.id, source: .judge)).pairs.isEmpty)
+        let (client, dropped) = try await generatedProject(
+            h, prompts: Self.prompts, styles: Self.styles, judgeRule: "first", inconsistent: .drop)
+        _ = try await waitCompleted(
+            client,
+            try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: dropped.id)).judgeRunId)
+        #expect(
+            try await client.unary(
+                PreferenceService.listPairs, ListPreferencePairsRequest(projectId: dropped.id, source: .judge)
+            ).pairs.isEmpty)
         for format in [PreferenceExportFormat.trl, .kto, .assay] {
             #expect(try await exportLines(client, dropped.id, format).isEmpty, "\(format.rawValue)")
         }
         await #expect {
-            _ = try await client.unary(PreferenceService.leaderboard, PreferenceLeaderboardRequest(projectId: dropped.id, resamples: 50))
+            _ = try await client.unary(
+                PreferenceService.leaderboard, PreferenceLeaderboardRequest(projectId: dropped.id, resamples: 50))
         } throws: { error in
-            (error as? RPCError).map { $0.code == .failedPrecondition && $0.message.contains("no judgments yet") } ?? false
+            (error as? RPCError).map { $0.code == .failedPrecondition && $0.message.contains("no judgments yet") }
+                ?? false
         }
 
         // The same judge under the tie rule: every pair is a tie, recorded as inconsistent.
         var request = CreatePreferenceProjectRequest(
             name: "ties", prompts: RowSelection(rowIds: dropped.promptRowIds),
-            candidates: dropped.candidates.map { AssayWire.PreferenceCandidate(name: $0.name, modelId: $0.modelId, parameters: $0.parameters) })
-        request.judge = PreferenceJudgeConfig(modelId: "scripted-judge", parameters: ["rule": ParameterValue(value: .string("first"))], inconsistent: .tie)
+            candidates: dropped.candidates.map {
+                AssayWire.PreferenceCandidate(name: $0.name, modelId: $0.modelId, parameters: $0.parameters)
+            })
+        request.judge = PreferenceJudgeConfig(
+            modelId: "scripted-judge", parameters: ["rule": ParameterValue(value: .string("first"))], inconsistent: .tie
+        )
         let tied = try await client.unary(PreferenceService.createProject, request)
-        let generated = try await client.unary(PreferenceService.generate, GeneratePreferenceRequest(projectId: tied.id))
+        let generated = try await client.unary(
+            PreferenceService.generate, GeneratePreferenceRequest(projectId: tied.id))
         for c in generated.candidates { _ = try await waitCompleted(client, c.runId) }
-        _ = try await waitCompleted(client, try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: tied.id)).judgeRunId)
-        let pairs = try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: tied.id, source: .judge)).pairs
+        _ = try await waitCompleted(
+            client,
+            try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: tied.id)).judgeRunId)
+        let pairs = try await client.unary(
+            PreferenceService.listPairs, ListPreferencePairsRequest(projectId: tied.id, source: .judge)
+        ).pairs
         #expect(pairs.count == 6)
-        #expect(pairs.allSatisfy { $0.tie && $0.votes.count == 1 && !$0.votes[0].consistent && $0.votes[0].winner.isEmpty })
+        #expect(
+            pairs.allSatisfy { $0.tie && $0.votes.count == 1 && !$0.votes[0].consistent && $0.votes[0].winner.isEmpty })
         #expect(pairs.allSatisfy { $0.votes[0].firstVerdict == "A" && $0.votes[0].secondVerdict == "A" })
         #expect(try await exportLines(client, tied.id, .trl).isEmpty)
         #expect(try await exportLines(client, tied.id, .kto).isEmpty)  // tie rule drop
-        let board = try await client.unary(PreferenceService.leaderboard, PreferenceLeaderboardRequest(projectId: tied.id, seed: 1, resamples: 50))
+        let board = try await client.unary(
+            PreferenceService.leaderboard, PreferenceLeaderboardRequest(projectId: tied.id, seed: 1, resamples: 50))
         let bias = try #require(board.positionBias)
         #expect(bias.judgedPairs == 6 && bias.consistent == 0 && bias.consistency == 0)
         #expect(bias.firstShownWins == 12 && bias.secondShownWins == 0 && bias.firstShownRate == 1)
@@ -131,7 +161,8 @@ struct JudgeRuleTests {
 
     func vote(_ row: String, _ first: Int, _ second: Int, winner: Int?, margin: Int = 1, annotator: String) -> Vote {
         Vote(
-            promptRowID: ObjectID(rawValue: row), first: first, second: second, winner: winner, source: .human, annotator: annotator, margin: margin,
+            promptRowID: ObjectID(rawValue: row), first: first, second: second, winner: winner, source: .human,
+            annotator: annotator, margin: margin,
             shown: [first, second])
     }
 
@@ -139,11 +170,14 @@ struct JudgeRuleTests {
     func agreementAndMarginFilters() {
         let votes = [
             // r1: 2 of 3 votes for candidate 0.
-            vote("r1", 0, 1, winner: 0, annotator: "a"), vote("r1", 1, 0, winner: 0, annotator: "b"), vote("r1", 0, 1, winner: 1, annotator: "c"),
+            vote("r1", 0, 1, winner: 0, annotator: "a"), vote("r1", 1, 0, winner: 0, annotator: "b"),
+            vote("r1", 0, 1, winner: 1, annotator: "c"),
             // r2: unanimous for 1, rank gap 2 and 3.
-            vote("r2", 1, 0, winner: 1, margin: 2, annotator: "a"), vote("r2", 1, 0, winner: 1, margin: 3, annotator: "b"),
+            vote("r2", 1, 0, winner: 1, margin: 2, annotator: "a"),
+            vote("r2", 1, 0, winner: 1, margin: 3, annotator: "b"),
             // r3: one vote each way and a tie vote: a tie pair, agreement 1/3 (the tie vote).
-            vote("r3", 0, 1, winner: 0, annotator: "a"), vote("r3", 0, 1, winner: 1, annotator: "b"), vote("r3", 0, 1, winner: nil, annotator: "c"),
+            vote("r3", 0, 1, winner: 0, annotator: "a"), vote("r3", 0, 1, winner: 1, annotator: "b"),
+            vote("r3", 0, 1, winner: nil, annotator: "c"),
         ]
         let all = Judgments.pairs(votes, minAgreement: 0, minMargin: 0)
         #expect(all.map(\.promptRowID.rawValue) == ["r1", "r2", "r3"])
@@ -151,7 +185,8 @@ struct JudgeRuleTests {
         #expect(all[1].agreement == 1 && all[1].chosen == 1 && all[1].margin == 3)  // mean of 2 and 3, rounded
         #expect(all[2].tie && abs(all[2].agreement - 1.0 / 3.0) < 1e-12)
         #expect(Judgments.pairs(votes, minAgreement: 0.6, minMargin: 0).map(\.promptRowID.rawValue) == ["r1", "r2"])
-        #expect(Judgments.pairs(votes, minAgreement: 2.0 / 3.0, minMargin: 0).map(\.promptRowID.rawValue) == ["r1", "r2"])
+        #expect(
+            Judgments.pairs(votes, minAgreement: 2.0 / 3.0, minMargin: 0).map(\.promptRowID.rawValue) == ["r1", "r2"])
         #expect(Judgments.pairs(votes, minAgreement: 0.7, minMargin: 0).map(\.promptRowID.rawValue) == ["r2"])
         // min_margin applies to decided pairs; ties pass it.
         #expect(Judgments.pairs(votes, minAgreement: 0, minMargin: 2).map(\.promptRowID.rawValue) == ["r2", "r3"])
@@ -161,26 +196,45 @@ struct JudgeRuleTests {
     func agreementOverTheWire() async throws {
         let h = try await harness()
         defer { Task { await h.stop() } }
-        let (client, project) = try await generatedProject(h, prompts: ["Why?"], styles: ["terse", "verbose"], judgeRule: "prefer:verbose")
-        _ = try await waitCompleted(client, try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: project.id)).judgeRunId)
+        let (client, project) = try await generatedProject(
+            h, prompts: ["Why?"], styles: ["terse", "verbose"], judgeRule: "prefer:verbose")
+        _ = try await waitCompleted(
+            client,
+            try await client.unary(PreferenceService.judge, JudgePreferenceRequest(projectId: project.id)).judgeRunId)
         // A reviewer disagrees with the judge: the pair has 2 votes, one each way, so it is a tie of agreement 0.
-        let sent = try await client.unary(PreferenceService.sendToReview, SendPreferenceReviewRequest(projectId: project.id, seed: 1))
-        let task = try #require(try await client.unary(ReviewService.next, NextReviewTaskRequest(projectId: sent.reviewProjectId)).task)
+        let sent = try await client.unary(
+            PreferenceService.sendToReview, SendPreferenceReviewRequest(projectId: project.id, seed: 1))
+        let task = try #require(
+            try await client.unary(ReviewService.next, NextReviewTaskRequest(projectId: sent.reviewProjectId)).task)
         let shown = task.preLabels.map { text(of: $0).hasPrefix("terse") ? "terse" : "verbose" }
         let ranking = shown[0] == "terse" ? "A > B" : "B > A"
         _ = try await client.unary(
             ReviewService.submit,
-            SubmitReviewRequest(taskId: task.id, decisions: [ReviewDecision(action: .add, label: freeText("ranking", ranking))], acceptUndecided: true))
-        let both = try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, source: .all)).pairs
-        #expect(both.count == 1 && both[0].tie && both[0].agreement == 0 && both[0].votes.map(\.source).sorted() == ["human", "judge"])
-        let human = try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, source: .human, minAgreement: 1))
+            SubmitReviewRequest(
+                taskId: task.id, decisions: [ReviewDecision(action: .add, label: freeText("ranking", ranking))],
+                acceptUndecided: true))
+        let both = try await client.unary(
+            PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, source: .all)
+        ).pairs
+        #expect(
+            both.count == 1 && both[0].tie && both[0].agreement == 0
+                && both[0].votes.map(\.source).sorted() == ["human", "judge"])
+        let human = try await client.unary(
+            PreferenceService.listPairs,
+            ListPreferencePairsRequest(projectId: project.id, source: .human, minAgreement: 1))
         #expect(human.pairs.count == 1 && human.pairs[0].chosen == "terse")
-        #expect(try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, minAgreement: 0.5)).pairs.isEmpty)
+        #expect(
+            try await client.unary(
+                PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, minAgreement: 0.5)
+            ).pairs.isEmpty)
         #expect(try await exportLines(client, project.id, .trl, minAgreement: 0.5).isEmpty)
         await #expect {
-            _ = try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, minAgreement: 1.5))
+            _ = try await client.unary(
+                PreferenceService.listPairs, ListPreferencePairsRequest(projectId: project.id, minAgreement: 1.5))
         } throws: { error in
-            (error as? RPCError).map { $0.code == .invalidArgument && $0.message.contains("min_agreement must be in [0, 1]") } ?? false
+            (error as? RPCError).map {
+                $0.code == .invalidArgument && $0.message.contains("min_agreement must be in [0, 1]")
+            } ?? false
         }
     }
 }

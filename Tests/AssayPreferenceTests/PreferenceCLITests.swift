@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import AssayCore
 import AssayModels
 import AssayRPC
@@ -9,6 +6,10 @@ import AssayWire
 import Dispatch
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Runs the `assay` executable built next to the tests against a live in-process server.
 struct AssayCLI {
@@ -54,7 +55,9 @@ struct AssayCLI {
 /// Parses NDJSON text into objects.
 func objects(_ text: String) throws -> [[String: Any]] {
     try text.split(separator: "\n").map { line in
-        guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { throw TestFailure("not an object: \(line)") }
+        guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw TestFailure("not an object: \(line)")
+        }
         return o
     }
 }
@@ -63,7 +66,8 @@ func objects(_ text: String) throws -> [[String: Any]] {
 struct PreferenceCLITests {
     @Test("create, generate, judge, pairs, export and leaderboard from the command line; bad input is a usage error")
     func preferenceCommands() async throws {
-        let h = try await ServerHarness.start(models: ModelRegistry(providers: [StyleWriter(), ScriptedJudge()]), billing: AdmitAll())
+        let h = try await ServerHarness.start(
+            models: ModelRegistry(providers: [StyleWriter(), ScriptedJudge()]), billing: AdmitAll())
         defer { Task { await h.stop() } }
         let (client, org, dataset) = try await makePrompts(h, ["What is rain?", "Name a prime."])
         let key = try await h.addKey(to: org, role: .admin)
@@ -73,16 +77,21 @@ struct PreferenceCLITests {
         #expect(r.status == 2 && r.err.contains("pref create needs at least two --candidate"), "\(r.err)")
         r = await assay(["pref", "create", "x", "--candidate", "a=writer", "--candidate", "b=writer"])
         #expect(r.status == 2 && r.err.contains("pref create needs prompts"), "\(r.err)")
-        r = await assay(["pref", "create", "x", "--dataset", dataset, "--candidate", "a=writer", "--candidate", "a=writer,style=x"])
+        r = await assay([
+            "pref", "create", "x", "--dataset", dataset, "--candidate", "a=writer", "--candidate", "a=writer,style=x",
+        ])
         #expect(r.status == 1 && r.err.contains("INVALID_ARGUMENT: two candidates are named a"), "\(r.err)")
 
         r = await assay([
-            "pref", "create", "styles", "--dataset", dataset, "--candidate", "terse=writer,style=terse", "--candidate", "verbose=writer,style=verbose",
+            "pref", "create", "styles", "--dataset", dataset, "--candidate", "terse=writer,style=terse", "--candidate",
+            "verbose=writer,style=verbose",
             "--judge", "scripted-judge,rule=prefer:verbose", "--tie-rule", "kto", "--json",
         ])
         #expect(r.status == 0, "\(r.err)")
         let project = try AssayWire.PreferenceProject(jsonString: r.out.trimmingCharacters(in: .whitespacesAndNewlines))
-        #expect(project.candidates.map(\.name) == ["terse", "verbose"] && project.promptRowIds.count == 2 && project.tieRule == .kto)
+        #expect(
+            project.candidates.map(\.name) == ["terse", "verbose"] && project.promptRowIds.count == 2
+                && project.tieRule == .kto)
         #expect(project.judge?.parameters["rule"]?.value == .string("prefer:verbose"))
 
         r = await assay(["pref", "show", project.id])
@@ -91,7 +100,9 @@ struct PreferenceCLITests {
         #expect(r.out.contains("\(project.id)  styles  2 prompts  terse, verbose"), "\(r.out)")
 
         r = await assay(["pref", "judge", project.id])
-        #expect(r.status == 1 && r.err.contains("FAILED_PRECONDITION: candidate terse has no generation run yet"), "\(r.err)")
+        #expect(
+            r.status == 1 && r.err.contains("FAILED_PRECONDITION: candidate terse has no generation run yet"),
+            "\(r.err)")
         r = await assay(["pref", "generate", project.id, "--watch"])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("terse: run run_") && r.out.contains("completed: 2/2 rows"), "\(r.out)")
@@ -99,7 +110,8 @@ struct PreferenceCLITests {
         #expect(r.status == 0 && r.out.contains("completed: 4/4 rows"), "\(r.out) \(r.err)")
 
         r = await assay(["pref", "pairs", project.id, "--source", "judge"])
-        #expect(r.out.components(separatedBy: "verbose > terse  agreement 1.0  margin 1  1 vote(s)").count == 3, "\(r.out)")
+        #expect(
+            r.out.components(separatedBy: "verbose > terse  agreement 1.0  margin 1  1 vote(s)").count == 3, "\(r.out)")
         #expect(r.out.hasSuffix("2 pair(s)\n"))
         r = await assay(["pref", "pairs", project.id, "--json"])
         let pairs = try AssayWire.ListPreferencePairsResponse(jsonString: r.out)
@@ -114,7 +126,10 @@ struct PreferenceCLITests {
             try validate(line, .trl)
             #expect((line["chosen"] as? String)?.hasPrefix("verbose answer to:") == true)
         }
-        for (name, format) in [("kto", PreferenceExportFormat.kto), ("openai", .openai), ("anthropic_hh", .anthropicHh), ("trl_conversational", .trlConversational), ("assay", .assay)] {
+        for (name, format) in [
+            ("kto", PreferenceExportFormat.kto), ("openai", .openai), ("anthropic_hh", .anthropicHh),
+            ("trl_conversational", .trlConversational), ("assay", .assay),
+        ] {
             r = await assay(["pref", "export", project.id, "--format", name, "--source", "judge"])
             let lines = try objects(r.out)
             #expect(lines.count == (format == .kto ? 4 : 2), "\(name)")
@@ -129,18 +144,25 @@ struct PreferenceCLITests {
 
         // The judge always prefers verbose: no ratings exist yet, and the command says why.
         r = await assay(["pref", "leaderboard", project.id])
-        #expect(r.status == 1 && r.err.contains("FAILED_PRECONDITION") && r.err.contains("verbose never lost"), "\(r.err)")
+        #expect(
+            r.status == 1 && r.err.contains("FAILED_PRECONDITION") && r.err.contains("verbose never lost"), "\(r.err)")
 
         // A reviewer prefers terse on one prompt: now both won a battle and ratings exist.
         r = await assay(["pref", "review", project.id, "--seed", "5"])
-        #expect(r.status == 0 && r.out.contains(": 2 prompt(s) sent, 0 already queued, 0 without two responses"), "\(r.out) \(r.err)")
+        #expect(
+            r.status == 0 && r.out.contains(": 2 prompt(s) sent, 0 already queued, 0 without two responses"),
+            "\(r.out) \(r.err)")
         let reviewProject = try #require(r.out.split(separator: " ").dropFirst(2).first.map { String($0.dropLast()) })
-        let task = try #require(try await client.unary(ReviewService.next, NextReviewTaskRequest(projectId: reviewProject)).task)
+        let task = try #require(
+            try await client.unary(ReviewService.next, NextReviewTaskRequest(projectId: reviewProject)).task)
         let terseShownFirst = text(of: task.preLabels[0]).hasPrefix("terse")
         _ = try await client.unary(
             ReviewService.submit,
             SubmitReviewRequest(
-                taskId: task.id, decisions: [ReviewDecision(action: .add, label: freeText("ranking", terseShownFirst ? "A > B" : "B > A"))],
+                taskId: task.id,
+                decisions: [
+                    ReviewDecision(action: .add, label: freeText("ranking", terseShownFirst ? "A > B" : "B > A"))
+                ],
                 acceptUndecided: true))
         r = await assay(["pref", "leaderboard", project.id, "--anchor", "terse", "--seed", "2", "--resamples", "100"])
         #expect(r.status == 0, "\(r.err)")
@@ -149,7 +171,9 @@ struct PreferenceCLITests {
         #expect(r.out.contains("judge: 2/2 consistent, first shown wins 0.5 of verdicts"), "\(r.out)")
         r = await assay(["pref", "leaderboard", project.id, "--source", "human", "--json", "--resamples", "0"])
         #expect(r.status == 2 && r.err.contains("--resamples must be from 1 to 10000"))
-        r = await assay(["pref", "leaderboard", project.id, "--anchor", "terse", "--seed", "2", "--resamples", "100", "--json"])
+        r = await assay([
+            "pref", "leaderboard", project.id, "--anchor", "terse", "--seed", "2", "--resamples", "100", "--json",
+        ])
         let board = try AssayWire.PreferenceLeaderboard(jsonString: r.out)
         #expect(board.ratings.map(\.candidate) == ["verbose", "terse"] && board.battles == 3 && board.resamples == 100)
         // verbose's 2-1 record: 400 log10(2) above the anchor, by maximum likelihood.
@@ -162,42 +186,61 @@ struct PreferenceCLITests {
         #expect(r.status == 2 && r.err.contains("unknown option --colour"))
     }
 
-    @Test("assay eval: one shot (create, generate, rubric) with --json, then over the project as a table; bad input refused")
+    @Test(
+        "assay eval: one shot (create, generate, rubric) with --json, then over the project as a table; bad input refused"
+    )
     func evalCommand() async throws {
-        let h = try await ServerHarness.start(models: ModelRegistry(providers: [StyleWriter(), ScriptedJudge()]), billing: AdmitAll())
+        let h = try await ServerHarness.start(
+            models: ModelRegistry(providers: [StyleWriter(), ScriptedJudge()]), billing: AdmitAll())
         defer { Task { await h.stop() } }
         let (client, org, _) = try await h.organization("acme")
         let dataset = try await EvaluationTests.ingest(client)
         let assay = AssayCLI(harness: h, key: try await h.addKey(to: org.id, role: .admin))
 
         var r = await assay([
-            "eval", "--dataset", dataset, "--candidate", "terse=writer,style=terse", "--candidate", "oracle=writer,style=oracle",
+            "eval", "--dataset", dataset, "--candidate", "terse=writer,style=terse", "--candidate",
+            "oracle=writer,style=oracle",
             "--judge", "scripted-judge,rule=grade", "--json",
         ])
         #expect(r.status == 0, "\(r.err)")
         let e = try AssayWire.PreferenceEvaluation(jsonString: r.out)
         #expect(e.rowsWithReference == 2 && e.rowsWithoutReference == 1 && e.rubricRunState == .completed)
         #expect(e.candidates.map(\.candidate) == ["terse", "oracle"])
-        #expect(e.candidates.map(\.exactMatch) == [0, 0.5] && e.candidates.map(\.rubricMean) == [1, 5] && e.candidates.map(\.missing) == [0, 1])
+        #expect(
+            e.candidates.map(\.exactMatch) == [0, 0.5] && e.candidates.map(\.rubricMean) == [1, 5]
+                && e.candidates.map(\.missing) == [0, 1])
 
         r = await assay(["eval", e.projectId, "--judge", "scripted-judge,rule=grade", "--per-row"])
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("project \(e.projectId): 2 prompt row(s) with a reference answer (\"reference\"), 1 without"), "\(r.out)")
+        #expect(
+            r.out.contains(
+                "project \(e.projectId): 2 prompt row(s) with a reference answer (\"reference\"), 1 without"),
+            "\(r.out)")
         #expect(r.out.contains("rubric: run \(e.rubricRunId) completed\n"), "\(r.out)")
-        #expect(r.out.contains("candidate  rows  missing  exact match  token F1  rubric mean  scored  1-5 counts"), "\(r.out)")
-        #expect(r.out.contains("oracle     2     1        0.5          0.5       5.0          1       0/0/0/0/1"), "\(r.out)")
-        #expect(r.out.contains("  oracle  EM 1  F1 1.0  rubric 5  response: Water falling from clouds.  reference: Water falling from clouds."), "\(r.out)")
+        #expect(
+            r.out.contains("candidate  rows  missing  exact match  token F1  rubric mean  scored  1-5 counts"),
+            "\(r.out)")
+        #expect(
+            r.out.contains("oracle     2     1        0.5          0.5       5.0          1       0/0/0/0/1"),
+            "\(r.out)")
+        #expect(
+            r.out.contains(
+                "  oracle  EM 1  F1 1.0  rubric 5  response: Water falling from clouds.  reference: Water falling from clouds."
+            ), "\(r.out)")
         #expect(r.out.contains("  oracle  EM 0  F1 0.0  response: (none)  reference: 7"), "\(r.out)")
 
         // Without a rubric: the reference scores only.
         r = await assay(["eval", e.projectId])
-        #expect(r.status == 0 && r.out.contains("candidate  rows  missing  exact match  token F1\n") && !r.out.contains("rubric"), "\(r.out)")
+        #expect(
+            r.status == 0 && r.out.contains("candidate  rows  missing  exact match  token F1\n")
+                && !r.out.contains("rubric"), "\(r.out)")
 
         r = await assay(["eval", e.projectId, "--rubric", "be kind"])
         #expect(r.status == 2 && r.err.contains("--rubric needs --judge MODEL"))
         r = await assay(["eval"])
         #expect(r.status == 2 && r.err.contains("eval needs a PROJECT, or --candidate and the prompts"))
         r = await assay(["eval", e.projectId, "--reference-key", "answer"])
-        #expect(r.status == 1 && r.err.contains("FAILED_PRECONDITION") && r.err.contains("metadata \"answer\""), "\(r.err)")
+        #expect(
+            r.status == 1 && r.err.contains("FAILED_PRECONDITION") && r.err.contains("metadata \"answer\""), "\(r.err)")
     }
 }
