@@ -109,8 +109,8 @@ extension PreferenceProvider {
         return LLMEvaluation.digest([rubric.judgeModelId, rubric.criteria, key] + parameters)
     }
 
-    /// Writes one rubric prompt row per response (idempotent, by key) and starts (or finds) the
-    /// judge's run over them.
+    /// Finds the judge's run of this rubric, or writes one rubric prompt row per response
+    /// (idempotent, by key) and starts the run over them (idempotent, by request id).
     private func startRubric(
         _ rubric: EvaluationRubric, project: AssayCore.PreferenceProject, key: String,
         rows: [(row: AssayCore.DataRow, reference: String)],
@@ -149,9 +149,16 @@ extension PreferenceProvider {
             throw RPCError(.failedPrecondition, "no candidate has a response to a row with a reference answer")
         }
         let datasetName = "preference \(project.id.rawValue) rubric prompts"
+        let runName = "\(project.name): rubric \(card.id) \(digest)"
         let dataset: AssayCore.Dataset
         if let existing = try await store.datasets(organization: organization).first(where: { $0.name == datasetName })
         {
+            // A started rubric run is only read: no second admission (a budget reached since
+            // must not hide the scores), no rewriting of its prompts.
+            let started = try await store.runs(organization: organization).first {
+                $0.name == runName && $0.modelID == card.id && $0.datasetIDs == [existing.id]
+            }
+            if let started { return started }
             dataset = existing
         } else {
             dataset = try await store.createDataset(
@@ -175,7 +182,7 @@ extension PreferenceProvider {
                 organization: organization, name: LLMEvaluation.ontologyName, features: LLMEvaluation.features)
         }
         let run = try await runs.start(
-            organization: organization, name: "\(project.name): rubric \(card.id)", modelID: card.id,
+            organization: organization, name: runName, modelID: card.id,
             parameters: parameters, ontology: ontology,
             mapping: [
                 AssayCore.ClassMapping(modelClass: LLMEvaluation.scoreFeature, featureID: LLMEvaluation.scoreFeature)

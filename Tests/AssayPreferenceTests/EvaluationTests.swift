@@ -36,8 +36,9 @@ struct EvaluationTests {
         "exact match and token F1 per candidate, a failed row scoring 0; the rubric judge's scores once its run completed"
     )
     func evaluate() async throws {
+        let billing = CountingBilling()
         let h = try await ServerHarness.start(
-            models: ModelRegistry(providers: [StyleWriter(), ScriptedJudge()]), billing: AdmitAll())
+            models: ModelRegistry(providers: [StyleWriter(), ScriptedJudge()]), billing: billing)
         defer { Task { await h.stop() } }
         let (client, _, _) = try await h.organization("acme")
         let dataset = try await Self.ingest(client)
@@ -90,10 +91,12 @@ struct EvaluationTests {
         #expect(!started.rubricRunId.isEmpty)
         let run = try await waitCompleted(client, started.rubricRunId)
         #expect(run.progress?.total == 3)  // every response to a row with a reference; the failed one has none
+        #expect(billing.admissions.withLock { $0 } == 3)  // two generation runs and the rubric run
         let graded = try await client.unary(
             PreferenceService.evaluate,
             EvaluatePreferenceRequest(projectId: project.id, rubric: rubric, includeRows: true))
         #expect(graded.rubricRunId == started.rubricRunId && graded.rubricRunState == .completed)
+        #expect(billing.admissions.withLock { $0 } == 3)  // reading the scores admits nothing
         #expect(graded.candidates.map(\.rubricScored) == [2, 1])
         #expect(graded.candidates.map(\.rubricMean) == [1, 5])
         #expect(graded.candidates.map(\.rubricCounts) == [[2, 0, 0, 0, 0], [0, 0, 0, 0, 1]])

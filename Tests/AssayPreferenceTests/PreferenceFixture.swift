@@ -5,6 +5,7 @@ import AssayStorage
 import AssayTestSupport
 import AssayWire
 import Foundation
+import Synchronization
 import Testing
 
 struct TestFailure: Error, CustomStringConvertible {
@@ -18,6 +19,16 @@ final class AdmitAll: RunBilling {
         AssayCore.RunEstimate(id: "est", modelUnits: 0, inferenceMicrodollars: 0, assumptions: [], expiresAt: .max)
     }
     func admit(_ request: RunBillingRequest) async throws(BillingRefusal) {}
+    func settle(_ usage: RunUsage) async throws(BillingRefusal) {}
+}
+
+/// Admits every run and counts the admissions.
+final class CountingBilling: RunBilling {
+    let admissions = Mutex(0)
+    func estimate(_ request: RunBillingRequest) async throws(BillingRefusal) -> AssayCore.RunEstimate {
+        AssayCore.RunEstimate(id: "est", modelUnits: 0, inferenceMicrodollars: 0, assumptions: [], expiresAt: .max)
+    }
+    func admit(_ request: RunBillingRequest) async throws(BillingRefusal) { admissions.withLock { $0 += 1 } }
     func settle(_ usage: RunUsage) async throws(BillingRefusal) {}
 }
 
