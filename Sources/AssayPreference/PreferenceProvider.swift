@@ -90,8 +90,12 @@ public struct PreferenceProvider: RPCService {
 
     func create(_ request: CreatePreferenceProjectRequest, organization: ObjectID) async throws -> AssayCore.PreferenceProject {
         guard !request.name.isEmpty, request.name.utf8.count <= 200 else { throw RPCError(.invalidArgument, "a project needs a name of at most 200 bytes") }
-        guard request.candidates.count >= 2 else {
-            throw RPCError(.invalidArgument, "a preference project needs at least two candidates, got \(request.candidates.count)")
+        guard request.candidates.count >= (request.evaluation ? 1 : 2) else {
+            throw RPCError(
+                .invalidArgument,
+                request.evaluation
+                    ? "an evaluation needs at least one candidate"
+                    : "a preference project needs at least two candidates, got \(request.candidates.count)")
         }
         guard request.candidates.count <= Self.maximumCandidates else {
             throw RPCError(.invalidArgument, "a preference project has at most \(Self.maximumCandidates) candidates")

@@ -214,10 +214,7 @@ enum PreferenceCommands {
             guard !create!.candidates.isEmpty else {
                 throw UsageError("eval needs a PROJECT, or --candidate and the prompts\n\(evalUsage)")
             }
-            guard create!.candidates.count >= 2 else {
-                throw UsageError(
-                    "a project needs at least two --candidate (the same model twice, named apart, will do)")
-            }
+            create!.evaluation = true  // one candidate is enough
             watch = true
         } else if args.positional.count != 1 {
             throw UsageError(evalUsage)

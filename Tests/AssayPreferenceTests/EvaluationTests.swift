@@ -138,6 +138,40 @@ struct EvaluationTests {
                 (error as? RPCError).map { $0.code == code && $0.message.contains(message) } ?? false
             }
         }
+        // One candidate is a project only for evaluation.
+        let one = [
+            AssayWire.PreferenceCandidate(
+                name: "oracle", modelId: "writer", parameters: ["style": ParameterValue(value: .string("oracle"))])
+        ]
+        await #expect {
+            _ = try await client.unary(
+                PreferenceService.createProject,
+                CreatePreferenceProjectRequest(name: "solo", prompts: RowSelection(datasetId: dataset), candidates: one)
+            )
+        } throws: { error in
+            (error as? RPCError).map {
+                $0.code == .invalidArgument && $0.message.contains("at least two candidates, got 1")
+            } ?? false
+        }
+        let solo = try await client.unary(
+            PreferenceService.createProject,
+            CreatePreferenceProjectRequest(
+                name: "solo", prompts: RowSelection(datasetId: dataset), candidates: one, evaluation: true))
+        for c in try await client.unary(PreferenceService.generate, GeneratePreferenceRequest(projectId: solo.id))
+            .candidates
+        {
+            _ = try await waitCompleted(client, c.runId)
+        }
+        let soloScores = try await client.unary(
+            PreferenceService.evaluate, EvaluatePreferenceRequest(projectId: solo.id))
+        #expect(soloScores.candidates.count == 1 && soloScores.candidates[0].exactMatch == 0.5)
+        // It makes no pairs: nothing to rank, nothing to judge.
+        let review = try await client.unary(
+            PreferenceService.sendToReview, SendPreferenceReviewRequest(projectId: solo.id))
+        #expect(review.rowsSent == 0 && review.rowsWithoutResponses == 3)
+        #expect(
+            try await client.unary(PreferenceService.listPairs, ListPreferencePairsRequest(projectId: solo.id)).pairs
+                .isEmpty)
         // Another organisation cannot evaluate the project.
         let (outsider, _, _) = try await h.organization("other")
         await #expect {

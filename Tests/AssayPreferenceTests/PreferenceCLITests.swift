@@ -235,6 +235,16 @@ struct PreferenceCLITests {
             r.status == 0 && r.out.contains("candidate  rows  missing  exact match  token F1\n")
                 && !r.out.contains("rubric"), "\(r.out)")
 
+        // One model alone: an evaluation project of one candidate.
+        r = await assay([
+            "eval", "--dataset", dataset, "--candidate", "writer,style=oracle", "--name", "solo", "--json",
+        ])
+        #expect(r.status == 0, "\(r.err)")
+        let solo = try AssayWire.PreferenceEvaluation(jsonString: r.out)
+        #expect(
+            solo.candidates.map(\.candidate) == ["writer"] && solo.candidates[0].exactMatch == 0.5
+                && solo.rubricRunId.isEmpty)
+
         r = await assay(["eval", e.projectId, "--rubric", "be kind"])
         #expect(r.status == 2 && r.err.contains("--rubric needs --judge MODEL"))
         r = await assay(["eval"])

@@ -532,6 +532,9 @@ public struct CreatePreferenceProjectRequest: ProtoMessage {
     /// `assay.v1.PreferenceTieRule tie_rule = 5`.
     public var tieRule: PreferenceTieRule = PreferenceTieRule(rawValue: 0)
 
+    /// `bool evaluation = 6`.
+    public var evaluation: Bool = false
+
     /// A message with every field at its default value.
     public init() {}
 
@@ -541,13 +544,15 @@ public struct CreatePreferenceProjectRequest: ProtoMessage {
         prompts: RowSelection? = nil,
         candidates: [PreferenceCandidate] = [],
         judge: PreferenceJudgeConfig? = nil,
-        tieRule: PreferenceTieRule = PreferenceTieRule(rawValue: 0)
+        tieRule: PreferenceTieRule = PreferenceTieRule(rawValue: 0),
+        evaluation: Bool = false
     ) {
         self.name = name
         self.prompts = prompts
         self.candidates = candidates
         self.judge = judge
         self.tieRule = tieRule
+        self.evaluation = evaluation
     }
 
     /// Decodes the binary form through protobuf-c, allocating at most `memoryLimit` bytes.
@@ -569,6 +574,7 @@ public struct CreatePreferenceProjectRequest: ProtoMessage {
         if !self.candidates.isEmpty { json.add("candidates", self.candidates) }
         if let value = self.judge { json.add("judge", value) }
         if self.tieRule.rawValue != 0 { json.add("tieRule", self.tieRule) }
+        if self.evaluation { json.add("evaluation", self.evaluation) }
         return json.value
     }
 
@@ -593,6 +599,9 @@ public struct CreatePreferenceProjectRequest: ProtoMessage {
             case "tieRule", "tie_rule":
                 try reader.claim(field, number: 5)
                 self.tieRule = try reader.value(field)
+            case "evaluation":
+                try reader.claim(field, number: 6)
+                self.evaluation = try reader.value(field)
             default:
                 throw reader.unknownField(field)
             }
@@ -2651,6 +2660,7 @@ extension CreatePreferenceProjectRequest: ProtobufCBridge, ProtoJSONCodable {
             self.judge = try PreferenceJudgeConfig(lifting: judge)
         }
         self.tieRule = PreferenceTieRule(rawValue: Int32(truncatingIfNeeded: message.pointee.tie_rule.rawValue))
+        self.evaluation = message.pointee.evaluation != 0
     }
 
     func lower(into message: UnsafeMutablePointer<Assay__V1__CreatePreferenceProjectRequest>, arena: ProtoArena) {
@@ -2666,6 +2676,7 @@ extension CreatePreferenceProjectRequest: ProtobufCBridge, ProtoJSONCodable {
             message.pointee.judge = arena.message(judge)
         }
         message.pointee.tie_rule = .init(rawValue: .init(truncatingIfNeeded: self.tieRule.rawValue))
+        message.pointee.evaluation = self.evaluation ? 1 : 0
     }
 }
 

@@ -1619,7 +1619,7 @@ const ProtobufCMessageDescriptor assay__v1__preference_project__descriptor =
   (ProtobufCMessageInit) assay__v1__preference_project__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor assay__v1__create_preference_project_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor assay__v1__create_preference_project_request__field_descriptors[6] =
 {
   {
     "name",
@@ -1681,9 +1681,22 @@ static const ProtobufCFieldDescriptor assay__v1__create_preference_project_reque
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "evaluation",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__CreatePreferenceProjectRequest, evaluation),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned assay__v1__create_preference_project_request__field_indices_by_name[] = {
   2,   /* field[2] = candidates */
+  5,   /* field[5] = evaluation */
   3,   /* field[3] = judge */
   0,   /* field[0] = name */
   1,   /* field[1] = prompts */
@@ -1692,7 +1705,7 @@ static const unsigned assay__v1__create_preference_project_request__field_indice
 static const ProtobufCIntRange assay__v1__create_preference_project_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor assay__v1__create_preference_project_request__descriptor =
 {
@@ -1702,7 +1715,7 @@ const ProtobufCMessageDescriptor assay__v1__create_preference_project_request__d
   "Assay__V1__CreatePreferenceProjectRequest",
   "assay.v1",
   sizeof(Assay__V1__CreatePreferenceProjectRequest),
-  5,
+  6,
   assay__v1__create_preference_project_request__field_descriptors,
   assay__v1__create_preference_project_request__field_indices_by_name,
   1,  assay__v1__create_preference_project_request__number_ranges,

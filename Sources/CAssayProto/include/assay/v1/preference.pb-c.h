@@ -222,7 +222,7 @@ struct  Assay__V1__CreatePreferenceProjectRequest
    */
   Assay__V1__RowSelection *prompts;
   /*
-   * at least two
+   * at least two (one when `evaluation`)
    */
   size_t n_candidates;
   Assay__V1__PreferenceCandidate **candidates;
@@ -231,10 +231,14 @@ struct  Assay__V1__CreatePreferenceProjectRequest
    */
   Assay__V1__PreferenceJudgeConfig *judge;
   Assay__V1__PreferenceTieRule tie_rule;
+  /*
+   * for Evaluate only: a single candidate is allowed (it makes no pairs)
+   */
+  protobuf_c_boolean evaluation;
 };
 #define ASSAY__V1__CREATE_PREFERENCE_PROJECT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&assay__v1__create_preference_project_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, ASSAY__V1__PREFERENCE_TIE_RULE__PREFERENCE_TIE_RULE_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, ASSAY__V1__PREFERENCE_TIE_RULE__PREFERENCE_TIE_RULE_UNSPECIFIED, 0 }
 
 
 struct  Assay__V1__GetPreferenceProjectRequest

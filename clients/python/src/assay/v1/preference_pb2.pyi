@@ -45,18 +45,20 @@ class CandidateEvaluation(_message.Message):
     def __init__(self, candidate: _Optional[str] = ..., rows: _Optional[int] = ..., missing: _Optional[int] = ..., exact_match: _Optional[float] = ..., token_f1: _Optional[float] = ..., rubric_scored: _Optional[int] = ..., rubric_mean: _Optional[float] = ..., rubric_counts: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class CreatePreferenceProjectRequest(_message.Message):
-    __slots__ = ["candidates", "judge", "name", "prompts", "tie_rule"]
+    __slots__ = ["candidates", "evaluation", "judge", "name", "prompts", "tie_rule"]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
     JUDGE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
     TIE_RULE_FIELD_NUMBER: _ClassVar[int]
     candidates: _containers.RepeatedCompositeFieldContainer[PreferenceCandidate]
+    evaluation: bool
     judge: PreferenceJudgeConfig
     name: str
     prompts: _run_pb2.RowSelection
     tie_rule: PreferenceTieRule
-    def __init__(self, name: _Optional[str] = ..., prompts: _Optional[_Union[_run_pb2.RowSelection, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[PreferenceCandidate, _Mapping]]] = ..., judge: _Optional[_Union[PreferenceJudgeConfig, _Mapping]] = ..., tie_rule: _Optional[_Union[PreferenceTieRule, str]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., prompts: _Optional[_Union[_run_pb2.RowSelection, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[PreferenceCandidate, _Mapping]]] = ..., judge: _Optional[_Union[PreferenceJudgeConfig, _Mapping]] = ..., tie_rule: _Optional[_Union[PreferenceTieRule, str]] = ..., evaluation: bool = ...) -> None: ...
 
 class EvaluatePreferenceRequest(_message.Message):
     __slots__ = ["estimate_id", "include_rows", "project_id", "reference_key", "rubric"]
