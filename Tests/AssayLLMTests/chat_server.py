@@ -12,8 +12,12 @@ is a key the test makes unique so that call counts do not mix between tests:
   /chunked/KEY/v1/chat/completions      200, body sent with Transfer-Encoding: chunked
   /answer/KEY/v1/chat/completions       200 whose content is the last user message up to its
                                         first blank line (the row's text, without the instruction)
+  /vision/KEY/v1/chat/completions       200 whose content describes the last user message's image
+                                        part: "sees image/png of N bytes" (its data: URL decoded),
+                                        "sees URL" for another URL, or "no image"
   /calls/KEY                            how many chat calls KEY received, and the last body
 """
+import base64
 import json
 import sys
 import threading
@@ -92,6 +96,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if mode == "answer":
             content = last_user(body).split("\n\n")[0]
+        elif mode == "vision":
+            content = describe_image(body)
         else:
             content = "echo: " + last_user(body)
         self.send(200, {
@@ -99,6 +105,19 @@ class Handler(BaseHTTPRequestHandler):
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 11 + n, "completion_tokens": 7, "total_tokens": 18 + n},
         }, chunked=(mode == "chunked"))
+
+
+def describe_image(body):
+    users = [m.get("content") for m in body.get("messages", []) if m.get("role") == "user"]
+    parts = users[-1] if users and isinstance(users[-1], list) else []
+    for part in parts:
+        if part.get("type") == "image_url":
+            url = part["image_url"]["url"]
+            if url.startswith("data:") and ";base64," in url:
+                mime, data = url[5:].split(";base64,", 1)
+                return "sees %s of %d bytes" % (mime, len(base64.b64decode(data, validate=True)))
+            return "sees " + url
+    return "no image"
 
 
 def last_user(body):
