@@ -10,8 +10,9 @@ import AssayWire
 import Testing
 
 /// The acceptance run with the two local LLMs (`make models`): 10 prompts, both models
-/// generate, gemma3 judges every pair in both orders, every export is written and validated,
-/// and the leaderboard comes with intervals.
+/// generate, gemma3 judges every pair in both orders, a person ranks the same responses, every
+/// export is written and validated, and the leaderboard comes with intervals. Then an
+/// evaluation of document images through OCR and each LLM, with gemma3 as the rubric judge.
 @Suite("Preference end to end with the local LLMs", .serialized)
 struct LocalLLMEndToEndTests {
     @Test("generate, judge both orders, export every format, leaderboard with intervals")
