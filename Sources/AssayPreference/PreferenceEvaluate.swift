@@ -1,5 +1,5 @@
 import AssayAccess
-public import AssayCore
+import AssayCore
 import AssayRPC
 import AssayRuns
 import AssayStorage
