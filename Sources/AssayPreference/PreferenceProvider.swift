@@ -10,7 +10,8 @@ public import AssayStorage
 import AssayWire
 
 /// `assay.v1.Preference`: preference projects, generation and judge runs on the run
-/// machinery, human rankings through the review queue, pairs, exports and the leaderboard.
+/// machinery, human rankings through the review queue, pairs, exports, the leaderboard, and
+/// evaluation against reference answers (exact match, token F1, a rubric judge).
 /// Every call reads and writes the caller's organisation only.
 public struct PreferenceProvider: RPCService {
     let store: any Storage
@@ -73,6 +74,11 @@ public struct PreferenceProvider: RPCService {
             let caller = try context.caller(for: .read)
             return try await leaderboard(request, organization: caller.organizationID)
         }
+        router.unary(PreferenceService.evaluate) { request, context in
+            // Writes rubric prompts and may start the judge's run.
+            let caller = try context.caller(for: .write)
+            return try await evaluate(request, organization: caller.organizationID)
+        }
     }
 
     func project(_ id: String, _ organization: ObjectID) async throws -> AssayCore.PreferenceProject {
@@ -84,8 +90,12 @@ public struct PreferenceProvider: RPCService {
 
     func create(_ request: CreatePreferenceProjectRequest, organization: ObjectID) async throws -> AssayCore.PreferenceProject {
         guard !request.name.isEmpty, request.name.utf8.count <= 200 else { throw RPCError(.invalidArgument, "a project needs a name of at most 200 bytes") }
-        guard request.candidates.count >= 2 else {
-            throw RPCError(.invalidArgument, "a preference project needs at least two candidates, got \(request.candidates.count)")
+        guard request.candidates.count >= (request.evaluation ? 1 : 2) else {
+            throw RPCError(
+                .invalidArgument,
+                request.evaluation
+                    ? "an evaluation needs at least one candidate"
+                    : "a preference project needs at least two candidates, got \(request.candidates.count)")
         }
         guard request.candidates.count <= Self.maximumCandidates else {
             throw RPCError(.invalidArgument, "a preference project has at most \(Self.maximumCandidates) candidates")

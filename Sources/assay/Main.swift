@@ -37,6 +37,10 @@ struct AssayMain {
           review     create | send | next | submit | status | export   a review queue in a terminal (docs/review.md)
           billing    plan | enable | disable | payment | budget | estimate | usage | charges | invoice   (docs/billing.md)
           compare    evaluate RUN | runs RUN RUN | rank RUN | cell RUN TRUTH PREDICTED   (docs/compare.md)
+          pref       create | list | show | generate | judge | review | pairs | export | leaderboard
+                                                   preference projects: pairs for RLHF/DPO (docs/preference.md)
+          eval       PROJECT | --candidate NAME=MODEL... --dataset ID   [--reference-key KEY] [--judge MODEL --rubric TEXT] [--watch]
+                                                   scores against reference answers: exact match, token F1, a rubric judge
           report     RUN [RUN ...] --out report.html [--feature ID] [--confidence C] [--iou T] [--seed N] [--resamples N]
 
         operations (on the server's machine; docs/operations.md):
@@ -83,6 +87,8 @@ struct AssayMain {
             case "models": status = try await RunCommands.models(&args)
             case "run": status = try await RunCommands.run(&args)
             case "review": status = try await ReviewCommands.run(&args)
+            case "pref": status = try await PreferenceCommands.run(&args)
+            case "eval": status = try await PreferenceCommands.evaluate(&args)
             case "leaderboard": status = try await LeaderboardCommand.run(&args)
             case "backup": status = try OperationsCommands.backup(&args)
             default: throw UsageError("unknown command \(command)")

@@ -118,8 +118,9 @@ enum RunCommands {
         return watchIt ? try await follow(client, run.id, quiet: json) : 0
     }
 
-    /// Follows a run with a progress bar until it ends; exit status 0 when it completed.
-    static func follow(_ client: RPCClient, _ id: String, quiet: Bool) async throws -> Int32 {
+    /// Follows a run with a progress bar until it ends; exit status 0 when it completed. `quiet`
+    /// prints the final run as JSON instead of the bar and summary; `silent` prints nothing.
+    static func follow(_ client: RPCClient, _ id: String, quiet: Bool, silent: Bool = false) async throws -> Int32 {
         var bar: ProgressBar?
         var last: ModelRun?
         try await client.serverStreaming(RunService.watch, WatchRunRequest(id: id)) { updates in
@@ -139,7 +140,9 @@ enum RunCommands {
             bar?.finish()
         }
         let state = stateName(run.state)
-        if quiet {
+        if silent {
+            return run.state == .completed ? 0 : 1
+        } else if quiet {
             printOut(run.jsonString(pretty: false))
         } else {
             printOut("run \(run.id) \(state): \(p.done)/\(p.total) rows, \(p.failed) failed, \(p.cached) from cache, \(p.withPredictions) with predictions" + (run.error.isEmpty ? "" : "; \(run.error)"))

@@ -66,12 +66,12 @@ struct TestFailure: Error, CustomStringConvertible {
 /// A provider for `mode` of the test server, with a fresh key.
 func testProvider(
     _ mode: String, retry: RetryPolicy = RetryPolicy(retries: 3, initialBackoff: .milliseconds(10)), timeout: Duration = .seconds(10),
-    apiKey: String? = nil, concurrency: Int = 2
+    apiKey: String? = nil, concurrency: Int = 2, vision: Bool = false
 ) async throws -> (provider: OpenAICompatibleProvider, key: String) {
     let (url, key) = try await TestChatServer.shared.baseURL(mode)
     let configuration = OpenAICompatibleConfiguration(
         id: "test-chat", baseURL: url, model: "test-model", apiKey: apiKey, timeout: timeout, retry: retry, concurrency: concurrency,
-        pricePer1kTokens: 150)
+        pricePer1kTokens: 150, vision: vision)
     return (OpenAICompatibleProvider(configuration: configuration, transport: TestChatServer.shared.transport), key)
 }
 

@@ -12,8 +12,12 @@ is a key the test makes unique so that call counts do not mix between tests:
   /chunked/KEY/v1/chat/completions      200, body sent with Transfer-Encoding: chunked
   /answer/KEY/v1/chat/completions       200 whose content is the last user message up to its
                                         first blank line (the row's text, without the instruction)
+  /vision/KEY/v1/chat/completions       200 whose content describes the last user message's image
+                                        part: "sees image/png of N bytes" (its data: URL decoded),
+                                        "sees URL" for another URL, or "no image"
   /calls/KEY                            how many chat calls KEY received, and the last body
 """
+import base64
 import json
 import sys
 import threading
@@ -92,6 +96,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if mode == "answer":
             content = last_user(body).split("\n\n")[0]
+        elif mode == "vision":
+            content = describe_image(body)
         else:
             content = "echo: " + last_user(body)
         self.send(200, {
@@ -101,9 +107,27 @@ class Handler(BaseHTTPRequestHandler):
         }, chunked=(mode == "chunked"))
 
 
+def describe_image(body):
+    users = [m.get("content") for m in body.get("messages", []) if m.get("role") == "user"]
+    parts = users[-1] if users and isinstance(users[-1], list) else []
+    for part in parts:
+        if part.get("type") == "image_url":
+            url = part["image_url"]["url"]
+            if url.startswith("data:") and ";base64," in url:
+                mime, data = url[5:].split(";base64,", 1)
+                return "sees %s of %d bytes" % (mime, len(base64.b64decode(data, validate=True)))
+            return "sees " + url
+    return "no image"
+
+
 def last_user(body):
     users = [m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user"]
-    return users[-1] if users else ""
+    if not users:
+        return ""
+    content = users[-1]
+    if isinstance(content, list):  # content parts: the text parts, and a mark per image
+        return "".join(p["text"] if p.get("type") == "text" else "[image]" for p in content)
+    return content
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import AssayStorage
 import AssayTestSupport
 import AssayWire
 import Foundation
+import Synchronization
 import Testing
 
 struct TestFailure: Error, CustomStringConvertible {
@@ -18,6 +19,16 @@ final class AdmitAll: RunBilling {
         AssayCore.RunEstimate(id: "est", modelUnits: 0, inferenceMicrodollars: 0, assumptions: [], expiresAt: .max)
     }
     func admit(_ request: RunBillingRequest) async throws(BillingRefusal) {}
+    func settle(_ usage: RunUsage) async throws(BillingRefusal) {}
+}
+
+/// Admits every run and counts the admissions.
+final class CountingBilling: RunBilling {
+    let admissions = Mutex(0)
+    func estimate(_ request: RunBillingRequest) async throws(BillingRefusal) -> AssayCore.RunEstimate {
+        AssayCore.RunEstimate(id: "est", modelUnits: 0, inferenceMicrodollars: 0, assumptions: [], expiresAt: .max)
+    }
+    func admit(_ request: RunBillingRequest) async throws(BillingRefusal) { admissions.withLock { $0 += 1 } }
     func settle(_ usage: RunUsage) async throws(BillingRefusal) {}
 }
 
@@ -36,7 +47,12 @@ final class StyleWriter: ModelProvider {
     func predict(_ request: PredictRequest) async throws(ModelError) -> [RowPrediction] {
         guard case .string(let style)? = request.parameters["style"] else { throw ModelError(.invalidRequest, "no style") }
         return request.rows.map { row in
-            .success([RawPrediction(modelClass: request.targets[0].modelClass, value: .text("\(style) answer to: \(row.text)"))], ModelUsage())
+            // "oracle" answers the row's reference answer, and fails rows marked oracle_fails.
+            if style == "oracle" {
+                if row.metadata["oracle_fails"] != nil { return .failure("the oracle is out") }
+                return .success([RawPrediction(modelClass: request.targets[0].modelClass, value: .text(row.metadata["reference"] ?? ""))], ModelUsage())
+            }
+            return .success([RawPrediction(modelClass: request.targets[0].modelClass, value: .text("\(style) answer to: \(row.text)"))], ModelUsage())
         }
     }
 }
@@ -65,11 +81,11 @@ func waitCompleted(_ client: RPCClient, _ id: String) async throws -> AssayWire.
     return last
 }
 
-func exportLines(_ client: RPCClient, _ project: String, _ format: PreferenceExportFormat, source: PreferenceSource = .all) async throws
-    -> [[String: Any]]
-{
+func exportLines(
+    _ client: RPCClient, _ project: String, _ format: PreferenceExportFormat, source: PreferenceSource = .all, minAgreement: Double = 0
+) async throws -> [[String: Any]] {
     let bytes = try await client.serverStreaming(
-        PreferenceService.export, ExportPreferenceRequest(projectId: project, format: format, source: source)
+        PreferenceService.export, ExportPreferenceRequest(projectId: project, format: format, source: source, minAgreement: minAgreement)
     ) { chunks in
         var bytes: [UInt8] = []
         for try await chunk in chunks { bytes += chunk.data }
@@ -131,4 +147,70 @@ func text(of label: AssayWire.Label) -> String {
 
 func freeText(_ feature: String, _ text: String) -> AssayWire.Label {
     AssayWire.Label(featureId: feature, value: LabelValue(value: .freeText(text)))
+}
+
+/// A deterministic judge. Rule `prefer:STYLE` picks the response written in STYLE (by
+/// StyleWriter) whichever side it is shown on, and answers tie when neither or both are:
+/// consistent across orders. Rule `first` always answers A: every verdict flips with the order.
+/// Rule `grade` scores a rubric prompt: 5 when the answer is the reference, else 1.
+final class ScriptedJudge: ModelProvider {
+    let cards = [
+        AssayCore.ModelCard(
+            id: "scripted-judge", name: "Scripted judge", version: "1", taskKinds: [.classification], mediaTypes: [.text],
+            outputKinds: [.radio], parameters: [ParameterSpec(name: "rule", kind: .string, defaultValue: .string("first"))], provider: "test")
+    ]
+    let batchSize = 8
+    let concurrency = 1
+
+    /// The text between `[Response X]` and the next section of a judge prompt.
+    static func response(_ letter: String, in prompt: String) -> String? {
+        guard let start = prompt.range(of: "[Response \(letter)]\n") else { return nil }
+        let rest = prompt[start.upperBound...]
+        let end = rest.range(of: "\n\n[Response")?.lowerBound ?? rest.range(of: "\n\nWhich response")?.lowerBound ?? rest.endIndex
+        return String(rest[..<end])
+    }
+
+    /// The text after a `[Title]` line of a rubric prompt, up to the next blank line.
+    static func section(_ title: String, in prompt: String) -> String? {
+        guard let start = prompt.range(of: title + "\n") else { return nil }
+        let rest = prompt[start.upperBound...]
+        return String(rest[..<(rest.range(of: "\n\n")?.lowerBound ?? rest.endIndex)])
+    }
+
+    func predict(_ request: PredictRequest) async throws(ModelError) -> [RowPrediction] {
+        guard case .string(let rule)? = request.parameters["rule"] else { throw ModelError(.invalidRequest, "no rule") }
+        return request.rows.map { row in
+            var verdict = "A"
+            if rule == "grade" {
+                let reference = Self.section("[Reference answer]", in: row.text)
+                verdict = reference != nil && reference == Self.section("[Answer]", in: row.text) ? "5" : "1"
+            } else if rule.hasPrefix("prefer:") {
+                let style = rule.dropFirst("prefer:".count) + " answer to:"
+                let a = Self.response("A", in: row.text)?.hasPrefix(style) ?? false
+                let b = Self.response("B", in: row.text)?.hasPrefix(style) ?? false
+                verdict = a == b ? "tie" : a ? "A" : "B"
+            }
+            return .success([RawPrediction(modelClass: request.targets[0].modelClass, value: .options([verdict]))], ModelUsage())
+        }
+    }
+}
+
+/// A project of StyleWriter candidates in `styles` over `prompts`, generated (runs completed),
+/// with the scripted judge under `rule` (nil: no judge).
+func generatedProject(
+    _ harness: ServerHarness, prompts: [String], styles: [String], judgeRule: String?, inconsistent: AssayWire.PreferenceInconsistentRule = .tie,
+    tieRule: AssayWire.PreferenceTieRule = .drop
+) async throws -> (client: RPCClient, project: AssayWire.PreferenceProject) {
+    let (client, _, dataset) = try await makePrompts(harness, prompts)
+    var request = CreatePreferenceProjectRequest(
+        name: "styles", prompts: RowSelection(datasetId: dataset),
+        candidates: styles.map { AssayWire.PreferenceCandidate(name: $0, modelId: "writer", parameters: ["style": ParameterValue(value: .string($0))]) },
+        tieRule: tieRule)
+    if let judgeRule {
+        request.judge = PreferenceJudgeConfig(modelId: "scripted-judge", parameters: ["rule": ParameterValue(value: .string(judgeRule))], inconsistent: inconsistent)
+    }
+    let project = try await client.unary(PreferenceService.createProject, request)
+    let generated = try await client.unary(PreferenceService.generate, GeneratePreferenceRequest(projectId: project.id))
+    for c in generated.candidates { _ = try await waitCompleted(client, c.runId) }
+    return (client, generated)
 }

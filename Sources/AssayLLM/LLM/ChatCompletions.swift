@@ -3,18 +3,81 @@ import Foundation
 import AssayCore
 
 /// One message of a chat, as the chat-completions API names roles (`system`, `user`,
-/// `assistant`).
+/// `assistant`). A message with images is sent as content parts: the text, then one
+/// `image_url` part per image (a `data:` URL of the bytes, or the image's http(s) URL), the
+/// form OpenAI-compatible vision endpoints read.
 public struct ChatMessage: Hashable, Sendable, Codable {
     public var role: String
     public var content: String
+    public var images: [ChatImage]
 
-    public init(role: String, content: String) {
+    public init(role: String, content: String, images: [ChatImage] = []) {
         self.role = role
         self.content = content
+        self.images = images
     }
 
     public static func system(_ content: String) -> ChatMessage { ChatMessage(role: "system", content: content) }
-    public static func user(_ content: String) -> ChatMessage { ChatMessage(role: "user", content: content) }
+    public static func user(_ content: String, images: [ChatImage] = []) -> ChatMessage {
+        ChatMessage(role: "user", content: content, images: images)
+    }
+
+    private enum CodingKeys: String, CodingKey { case role, content }
+
+    private struct Part: Codable {
+        struct ImageURL: Codable { var url: String }
+        var type: String
+        var text: String?
+        var image_url: ImageURL?
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(role, forKey: .role)
+        if images.isEmpty {
+            try c.encode(content, forKey: .content)
+        } else {
+            let parts = [Part(type: "text", text: content)] + images.map { Part(type: "image_url", image_url: .init(url: $0.url)) }
+            try c.encode(parts, forKey: .content)
+        }
+    }
+
+    /// Reads `{role, content}` with content a string or a list of parts (text and image URLs).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        role = try c.decode(String.self, forKey: .role)
+        if let text = try? c.decode(String.self, forKey: .content) {
+            content = text
+            images = []
+        } else {
+            let parts = try c.decode([Part].self, forKey: .content)
+            content = parts.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
+            images = parts.compactMap { $0.type == "image_url" ? $0.image_url.map { ChatImage(url: $0.url) } : nil }
+        }
+    }
+}
+
+/// An image in a chat message: its URL as the endpoint receives it.
+public struct ChatImage: Hashable, Sendable {
+    /// `data:<mime type>;base64,<bytes>` or an http(s) URL.
+    public var url: String
+
+    public init(url: String) { self.url = url }
+
+    /// The encoded image bytes as a `data:` URL; nil when they are not PNG, JPEG, GIF or WebP.
+    public init?(encoded bytes: [UInt8]) {
+        guard let type = Self.mimeType(bytes) else { return nil }
+        url = "data:\(type);base64," + Data(bytes).base64EncodedString()
+    }
+
+    /// The image type the leading bytes announce.
+    public static func mimeType(_ b: [UInt8]) -> String? {
+        if b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
+        if b.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
+        if b.starts(with: Array("GIF87a".utf8)) || b.starts(with: Array("GIF89a".utf8)) { return "image/gif" }
+        if b.count >= 12, b.starts(with: Array("RIFF".utf8)), Array(b[8..<12]) == Array("WEBP".utf8) { return "image/webp" }
+        return nil
+    }
 }
 
 /// How an endpoint is asked to answer in JSON that fits a schema.

@@ -48,6 +48,12 @@ public enum JSONValue: Hashable, Sendable, Codable {
         return nil
     }
 
+    /// The element at `index` of an array; nil for anything else or out of range.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let items) = self, items.indices.contains(index) { return items[index] }
+        return nil
+    }
+
     public var stringValue: String? {
         if case .string(let v) = self { return v }
         return nil

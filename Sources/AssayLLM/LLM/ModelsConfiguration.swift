@@ -10,7 +10,7 @@ import AssayCore
 /// {"models": [
 ///   {"id": "gpt-4o-mini", "base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini",
 ///    "api_key_env": "OPENAI_API_KEY", "timeout_seconds": 60, "retries": 3, "concurrency": 4,
-///    "price": {"unit": "per_1k_tokens", "microdollars": 600}},
+///    "price": {"unit": "per_1k_tokens", "microdollars": 600}, "vision": true},
 ///   {"id": "my-gguf", "local": {"gguf": "/models/x.gguf", "threads": 2}}
 /// ]}
 /// ```
@@ -72,7 +72,8 @@ public struct ModelsConfiguration: Sendable {
             }
             let card = ModelCard.chatModel(
                 id: entry.id, name: entry.name ?? entry.model ?? entry.id, version: entry.version ?? "1", description: entry.description ?? "",
-                pricePer1kTokens: price.unit == "free" ? 0 : price.microdollars, provider: entry.local == nil ? "openai-compatible" : "llama.cpp")
+                pricePer1kTokens: price.unit == "free" ? 0 : price.microdollars, provider: entry.local == nil ? "openai-compatible" : "llama.cpp",
+                vision: entry.vision ?? false)
             let retry = RetryPolicy(retries: retries)
             if let local = entry.local {
                 guard entry.base_url == nil else { throw ModelsConfigurationError("\(at): give either base_url or local, not both") }
@@ -104,7 +105,7 @@ public struct ModelsConfiguration: Sendable {
 
     private static let entryFields: Set<String> = [
         "id", "name", "version", "description", "base_url", "model", "api_key", "api_key_env", "timeout_seconds", "retries", "concurrency",
-        "price", "structured_output", "local",
+        "price", "structured_output", "local", "vision",
     ]
 
     /// Refuses fields the format does not have, so a misspelt setting is not silently ignored.
@@ -171,6 +172,8 @@ public struct ModelsConfiguration: Sendable {
         var price: PriceEntry?
         var structured_output: String?
         var local: LocalEntry?
+        /// The endpoint reads image content parts: image + question rows go to it.
+        var vision: Bool?
     }
 }
 

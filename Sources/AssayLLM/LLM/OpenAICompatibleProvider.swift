@@ -16,14 +16,15 @@ extension ModelCard {
         ParameterSpec(name: "system_prompt", kind: .string, description: "Sent first, as the system message (empty: none).", defaultValue: .string("")),
     ]
 
-    /// The card of a chat model: generation and classification over text and conversations,
-    /// priced per 1,000 tokens.
+    /// The card of a chat model: generation and classification over text and conversations
+    /// (and image + question rows when `vision`), priced per 1,000 tokens.
     public static func chatModel(
-        id: String, name: String, version: String, description: String = "", pricePer1kTokens microdollars: Int64, provider: String
+        id: String, name: String, version: String, description: String = "", pricePer1kTokens microdollars: Int64, provider: String,
+        vision: Bool = false
     ) -> ModelCard {
         ModelCard(
             id: id, name: name, version: version, description: description, taskKinds: [.generation, .classification],
-            mediaTypes: [.text, .conversation], outputKinds: [.freeText, .radio, .checklist], parameters: chatParameters,
+            mediaTypes: vision ? [.text, .conversation, .image] : [.text, .conversation], outputKinds: [.freeText, .radio, .checklist], parameters: chatParameters,
             price: Price(unit: .per1kTokens, microdollars: microdollars), provider: provider)
     }
 }
@@ -46,12 +47,12 @@ public struct OpenAICompatibleConfiguration: Hashable, Sendable {
     public init(
         id: String, name: String? = nil, version: String = "1", description: String = "", baseURL: String, model: String,
         apiKey: String? = nil, timeout: Duration = .seconds(60), retry: RetryPolicy = RetryPolicy(), concurrency: Int = 4,
-        pricePer1kTokens: Int64 = 0, structuredOutput: StructuredOutput = .jsonSchema
+        pricePer1kTokens: Int64 = 0, structuredOutput: StructuredOutput = .jsonSchema, vision: Bool = false
     ) {
         self.init(
             card: .chatModel(
                 id: id, name: name ?? model, version: version, description: description, pricePer1kTokens: pricePer1kTokens,
-                provider: "openai-compatible"),
+                provider: "openai-compatible", vision: vision),
             endpoint: ChatEndpoint(
                 baseURL: baseURL, model: model, apiKey: apiKey, timeout: timeout, retry: retry, structuredOutput: structuredOutput),
             concurrency: concurrency)
@@ -59,7 +60,8 @@ public struct OpenAICompatibleConfiguration: Hashable, Sendable {
 }
 
 /// Serves one chat model: one row per call (`batchSize` 1), at most `concurrency` calls at
-/// once. A row's text (or conversation) is the prompt; when the run maps the model to
+/// once. A row's text (or conversation) is the prompt; an image row (for a vision card) is its
+/// question with the image as a content part; when the run maps the model to
 /// radio/checklist features the model is asked, with a JSON schema, to choose among their
 /// options, and the answer is parsed; otherwise the answer is free text.
 public final class OpenAICompatibleProvider: ModelProvider {
@@ -102,7 +104,9 @@ public final class OpenAICompatibleProvider: ModelProvider {
         var chat: ChatRequest
         do {
             chat = ChatRequest(
-                messages: try Prompting.messages(for: row, systemPrompt: settings.systemPrompt), temperature: settings.temperature,
+                messages: try Prompting.messages(
+                    for: row, systemPrompt: settings.systemPrompt, readsImages: configuration.card.mediaTypes.contains(.image)),
+                temperature: settings.temperature,
                 maxTokens: settings.maxTokens, seed: settings.seed)
         } catch {
             return .failure(error.message)

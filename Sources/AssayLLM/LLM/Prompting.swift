@@ -26,11 +26,27 @@ public enum Prompting {
     }
 
     /// The chat messages of a row: the system prompt, then the row's conversation (a JSON
-    /// array of `{role, content}` for conversation rows) or its text as one user message.
-    public static func messages(for row: ModelInput, systemPrompt: String) throws(RowFailure) -> [ChatMessage] {
+    /// array of `{role, content}` for conversation rows), or for an image row (when the model
+    /// `readsImages`) its question (the row's text, else its metadata `question`) with the image,
+    /// or its text as one user message.
+    public static func messages(for row: ModelInput, systemPrompt: String, readsImages: Bool = false) throws(RowFailure) -> [ChatMessage] {
         var messages: [ChatMessage] = []
         if !systemPrompt.isEmpty { messages.append(.system(systemPrompt)) }
-        if row.mediaType == .conversation, let turns = try? JSONDecoder().decode([ChatMessage].self, from: Data(row.text.utf8)) {
+        if row.mediaType == .image {
+            guard readsImages else { throw RowFailure("this model does not read images") }
+            let question = (row.text.isEmpty ? row.metadata["question"] ?? "" : row.text).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !question.isEmpty else { throw RowFailure("an image row needs a question: its text or its metadata \"question\"") }
+            let image: ChatImage
+            if !row.content.isEmpty {
+                guard let encoded = ChatImage(encoded: row.content) else { throw RowFailure("the row's image is not PNG, JPEG, GIF or WebP") }
+                image = encoded
+            } else if row.uri.hasPrefix("https://") || row.uri.hasPrefix("http://") {
+                image = ChatImage(url: row.uri)
+            } else {
+                throw RowFailure("the image row has neither inline bytes nor an http(s) URI")
+            }
+            messages.append(.user(question, images: [image]))
+        } else if row.mediaType == .conversation, let turns = try? JSONDecoder().decode([ChatMessage].self, from: Data(row.text.utf8)) {
             guard !turns.isEmpty else { throw RowFailure("the conversation has no messages") }
             messages += turns
         } else {

@@ -532,6 +532,9 @@ public struct CreatePreferenceProjectRequest: ProtoMessage {
     /// `assay.v1.PreferenceTieRule tie_rule = 5`.
     public var tieRule: PreferenceTieRule = PreferenceTieRule(rawValue: 0)
 
+    /// `bool evaluation = 6`.
+    public var evaluation: Bool = false
+
     /// A message with every field at its default value.
     public init() {}
 
@@ -541,13 +544,15 @@ public struct CreatePreferenceProjectRequest: ProtoMessage {
         prompts: RowSelection? = nil,
         candidates: [PreferenceCandidate] = [],
         judge: PreferenceJudgeConfig? = nil,
-        tieRule: PreferenceTieRule = PreferenceTieRule(rawValue: 0)
+        tieRule: PreferenceTieRule = PreferenceTieRule(rawValue: 0),
+        evaluation: Bool = false
     ) {
         self.name = name
         self.prompts = prompts
         self.candidates = candidates
         self.judge = judge
         self.tieRule = tieRule
+        self.evaluation = evaluation
     }
 
     /// Decodes the binary form through protobuf-c, allocating at most `memoryLimit` bytes.
@@ -569,6 +574,7 @@ public struct CreatePreferenceProjectRequest: ProtoMessage {
         if !self.candidates.isEmpty { json.add("candidates", self.candidates) }
         if let value = self.judge { json.add("judge", value) }
         if self.tieRule.rawValue != 0 { json.add("tieRule", self.tieRule) }
+        if self.evaluation { json.add("evaluation", self.evaluation) }
         return json.value
     }
 
@@ -593,6 +599,9 @@ public struct CreatePreferenceProjectRequest: ProtoMessage {
             case "tieRule", "tie_rule":
                 try reader.claim(field, number: 5)
                 self.tieRule = try reader.value(field)
+            case "evaluation":
+                try reader.claim(field, number: 6)
+                self.evaluation = try reader.value(field)
             default:
                 throw reader.unknownField(field)
             }
@@ -1975,6 +1984,500 @@ public struct PreferenceLeaderboard: ProtoMessage {
     }
 }
 
+/// The message `assay.v1.EvaluationRubric`.
+public struct EvaluationRubric: ProtoMessage {
+    /// The full proto name, `assay.v1.EvaluationRubric`.
+    public static var protoMessageName: String { "assay.v1.EvaluationRubric" }
+
+    /// `string judge_model_id = 1`.
+    public var judgeModelId: String = ""
+
+    /// `map<string, assay.v1.ParameterValue> parameters = 2`.
+    public var parameters: [String: ParameterValue] = [:]
+
+    /// `string criteria = 3`.
+    public var criteria: String = ""
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given fields; the others keep their default values.
+    public init(
+        judgeModelId: String = "",
+        parameters: [String: ParameterValue] = [:],
+        criteria: String = ""
+    ) {
+        self.judgeModelId = judgeModelId
+        self.parameters = parameters
+        self.criteria = criteria
+    }
+
+    /// Decodes the binary form through protobuf-c, allocating at most `memoryLimit` bytes.
+    public init(serializedBytes: UnsafeRawBufferPointer, memoryLimit: Int) throws(ProtoDecodingError) {
+        self = try ProtobufCCodec.decode(Self.self, from: serializedBytes, memoryLimit: memoryLimit)
+    }
+
+    /// Appends the binary form to `buffer`; returns the number of bytes appended.
+    @discardableResult
+    public func serialize(appendingTo buffer: inout [UInt8]) -> Int {
+        ProtobufCCodec.encode(self, appendingTo: &buffer)
+    }
+
+    /// The proto3 JSON mapping: json_name keys, fields at their default value left out.
+    public func jsonValue() -> JSONValue {
+        var json = ProtoJSONObjectWriter()
+        if !self.judgeModelId.isEmpty { json.add("judgeModelId", self.judgeModelId) }
+        if !self.parameters.isEmpty { json.add("parameters", self.parameters) }
+        if !self.criteria.isEmpty { json.add("criteria", self.criteria) }
+        return json.value
+    }
+
+    /// Reads the proto3 JSON mapping; accepts json_name and proto names, rejects unknown fields.
+    public init(jsonValue: JSONValue) throws(ProtoDecodingError) {
+        self.init()
+        var reader = try ProtoJSONObjectReader(jsonValue, message: Self.protoMessageName)
+        for field in reader.fields {
+            switch field.key {
+            case "judgeModelId", "judge_model_id":
+                try reader.claim(field, number: 1)
+                self.judgeModelId = try reader.value(field)
+            case "parameters":
+                try reader.claim(field, number: 2)
+                self.parameters = try reader.map(field)
+            case "criteria":
+                try reader.claim(field, number: 3)
+                self.criteria = try reader.value(field)
+            default:
+                throw reader.unknownField(field)
+            }
+        }
+    }
+}
+
+/// The message `assay.v1.EvaluatePreferenceRequest`.
+public struct EvaluatePreferenceRequest: ProtoMessage {
+    /// The full proto name, `assay.v1.EvaluatePreferenceRequest`.
+    public static var protoMessageName: String { "assay.v1.EvaluatePreferenceRequest" }
+
+    /// `string project_id = 1`.
+    public var projectId: String = ""
+
+    /// `string reference_key = 2`.
+    public var referenceKey: String = ""
+
+    /// `assay.v1.EvaluationRubric rubric = 3`.
+    public var rubric: EvaluationRubric? = nil
+
+    /// `string estimate_id = 4`.
+    public var estimateId: String = ""
+
+    /// `bool include_rows = 5`.
+    public var includeRows: Bool = false
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given fields; the others keep their default values.
+    public init(
+        projectId: String = "",
+        referenceKey: String = "",
+        rubric: EvaluationRubric? = nil,
+        estimateId: String = "",
+        includeRows: Bool = false
+    ) {
+        self.projectId = projectId
+        self.referenceKey = referenceKey
+        self.rubric = rubric
+        self.estimateId = estimateId
+        self.includeRows = includeRows
+    }
+
+    /// Decodes the binary form through protobuf-c, allocating at most `memoryLimit` bytes.
+    public init(serializedBytes: UnsafeRawBufferPointer, memoryLimit: Int) throws(ProtoDecodingError) {
+        self = try ProtobufCCodec.decode(Self.self, from: serializedBytes, memoryLimit: memoryLimit)
+    }
+
+    /// Appends the binary form to `buffer`; returns the number of bytes appended.
+    @discardableResult
+    public func serialize(appendingTo buffer: inout [UInt8]) -> Int {
+        ProtobufCCodec.encode(self, appendingTo: &buffer)
+    }
+
+    /// The proto3 JSON mapping: json_name keys, fields at their default value left out.
+    public func jsonValue() -> JSONValue {
+        var json = ProtoJSONObjectWriter()
+        if !self.projectId.isEmpty { json.add("projectId", self.projectId) }
+        if !self.referenceKey.isEmpty { json.add("referenceKey", self.referenceKey) }
+        if let value = self.rubric { json.add("rubric", value) }
+        if !self.estimateId.isEmpty { json.add("estimateId", self.estimateId) }
+        if self.includeRows { json.add("includeRows", self.includeRows) }
+        return json.value
+    }
+
+    /// Reads the proto3 JSON mapping; accepts json_name and proto names, rejects unknown fields.
+    public init(jsonValue: JSONValue) throws(ProtoDecodingError) {
+        self.init()
+        var reader = try ProtoJSONObjectReader(jsonValue, message: Self.protoMessageName)
+        for field in reader.fields {
+            switch field.key {
+            case "projectId", "project_id":
+                try reader.claim(field, number: 1)
+                self.projectId = try reader.value(field)
+            case "referenceKey", "reference_key":
+                try reader.claim(field, number: 2)
+                self.referenceKey = try reader.value(field)
+            case "rubric":
+                try reader.claim(field, number: 3)
+                self.rubric = try reader.optional(field)
+            case "estimateId", "estimate_id":
+                try reader.claim(field, number: 4)
+                self.estimateId = try reader.value(field)
+            case "includeRows", "include_rows":
+                try reader.claim(field, number: 5)
+                self.includeRows = try reader.value(field)
+            default:
+                throw reader.unknownField(field)
+            }
+        }
+    }
+}
+
+/// The message `assay.v1.EvaluationRow`.
+public struct EvaluationRow: ProtoMessage {
+    /// The full proto name, `assay.v1.EvaluationRow`.
+    public static var protoMessageName: String { "assay.v1.EvaluationRow" }
+
+    /// `string prompt_row_id = 1`.
+    public var promptRowId: String = ""
+
+    /// `string candidate = 2`.
+    public var candidate: String = ""
+
+    /// `string response = 3`.
+    public var response: String = ""
+
+    /// `string reference = 4`.
+    public var reference: String = ""
+
+    /// `bool exact_match = 5`.
+    public var exactMatch: Bool = false
+
+    /// `double token_f1 = 6`.
+    public var tokenF1: Double = 0
+
+    /// `uint32 rubric_score = 7`.
+    public var rubricScore: UInt32 = 0
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given fields; the others keep their default values.
+    public init(
+        promptRowId: String = "",
+        candidate: String = "",
+        response: String = "",
+        reference: String = "",
+        exactMatch: Bool = false,
+        tokenF1: Double = 0,
+        rubricScore: UInt32 = 0
+    ) {
+        self.promptRowId = promptRowId
+        self.candidate = candidate
+        self.response = response
+        self.reference = reference
+        self.exactMatch = exactMatch
+        self.tokenF1 = tokenF1
+        self.rubricScore = rubricScore
+    }
+
+    /// Decodes the binary form through protobuf-c, allocating at most `memoryLimit` bytes.
+    public init(serializedBytes: UnsafeRawBufferPointer, memoryLimit: Int) throws(ProtoDecodingError) {
+        self = try ProtobufCCodec.decode(Self.self, from: serializedBytes, memoryLimit: memoryLimit)
+    }
+
+    /// Appends the binary form to `buffer`; returns the number of bytes appended.
+    @discardableResult
+    public func serialize(appendingTo buffer: inout [UInt8]) -> Int {
+        ProtobufCCodec.encode(self, appendingTo: &buffer)
+    }
+
+    /// The proto3 JSON mapping: json_name keys, fields at their default value left out.
+    public func jsonValue() -> JSONValue {
+        var json = ProtoJSONObjectWriter()
+        if !self.promptRowId.isEmpty { json.add("promptRowId", self.promptRowId) }
+        if !self.candidate.isEmpty { json.add("candidate", self.candidate) }
+        if !self.response.isEmpty { json.add("response", self.response) }
+        if !self.reference.isEmpty { json.add("reference", self.reference) }
+        if self.exactMatch { json.add("exactMatch", self.exactMatch) }
+        if self.tokenF1 != 0 { json.add("tokenF1", self.tokenF1) }
+        if self.rubricScore != 0 { json.add("rubricScore", self.rubricScore) }
+        return json.value
+    }
+
+    /// Reads the proto3 JSON mapping; accepts json_name and proto names, rejects unknown fields.
+    public init(jsonValue: JSONValue) throws(ProtoDecodingError) {
+        self.init()
+        var reader = try ProtoJSONObjectReader(jsonValue, message: Self.protoMessageName)
+        for field in reader.fields {
+            switch field.key {
+            case "promptRowId", "prompt_row_id":
+                try reader.claim(field, number: 1)
+                self.promptRowId = try reader.value(field)
+            case "candidate":
+                try reader.claim(field, number: 2)
+                self.candidate = try reader.value(field)
+            case "response":
+                try reader.claim(field, number: 3)
+                self.response = try reader.value(field)
+            case "reference":
+                try reader.claim(field, number: 4)
+                self.reference = try reader.value(field)
+            case "exactMatch", "exact_match":
+                try reader.claim(field, number: 5)
+                self.exactMatch = try reader.value(field)
+            case "tokenF1", "token_f1":
+                try reader.claim(field, number: 6)
+                self.tokenF1 = try reader.value(field)
+            case "rubricScore", "rubric_score":
+                try reader.claim(field, number: 7)
+                self.rubricScore = try reader.value(field)
+            default:
+                throw reader.unknownField(field)
+            }
+        }
+    }
+}
+
+/// The message `assay.v1.CandidateEvaluation`.
+public struct CandidateEvaluation: ProtoMessage {
+    /// The full proto name, `assay.v1.CandidateEvaluation`.
+    public static var protoMessageName: String { "assay.v1.CandidateEvaluation" }
+
+    /// `string candidate = 1`.
+    public var candidate: String = ""
+
+    /// `uint64 rows = 2`.
+    public var rows: UInt64 = 0
+
+    /// `uint64 missing = 3`.
+    public var missing: UInt64 = 0
+
+    /// `double exact_match = 4`.
+    public var exactMatch: Double = 0
+
+    /// `double token_f1 = 5`.
+    public var tokenF1: Double = 0
+
+    /// `uint64 rubric_scored = 6`.
+    public var rubricScored: UInt64 = 0
+
+    /// `double rubric_mean = 7`.
+    public var rubricMean: Double = 0
+
+    /// `repeated uint64 rubric_counts = 8`.
+    public var rubricCounts: [UInt64] = []
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given fields; the others keep their default values.
+    public init(
+        candidate: String = "",
+        rows: UInt64 = 0,
+        missing: UInt64 = 0,
+        exactMatch: Double = 0,
+        tokenF1: Double = 0,
+        rubricScored: UInt64 = 0,
+        rubricMean: Double = 0,
+        rubricCounts: [UInt64] = []
+    ) {
+        self.candidate = candidate
+        self.rows = rows
+        self.missing = missing
+        self.exactMatch = exactMatch
+        self.tokenF1 = tokenF1
+        self.rubricScored = rubricScored
+        self.rubricMean = rubricMean
+        self.rubricCounts = rubricCounts
+    }
+
+    /// Decodes the binary form through protobuf-c, allocating at most `memoryLimit` bytes.
+    public init(serializedBytes: UnsafeRawBufferPointer, memoryLimit: Int) throws(ProtoDecodingError) {
+        self = try ProtobufCCodec.decode(Self.self, from: serializedBytes, memoryLimit: memoryLimit)
+    }
+
+    /// Appends the binary form to `buffer`; returns the number of bytes appended.
+    @discardableResult
+    public func serialize(appendingTo buffer: inout [UInt8]) -> Int {
+        ProtobufCCodec.encode(self, appendingTo: &buffer)
+    }
+
+    /// The proto3 JSON mapping: json_name keys, fields at their default value left out.
+    public func jsonValue() -> JSONValue {
+        var json = ProtoJSONObjectWriter()
+        if !self.candidate.isEmpty { json.add("candidate", self.candidate) }
+        if self.rows != 0 { json.add("rows", self.rows) }
+        if self.missing != 0 { json.add("missing", self.missing) }
+        if self.exactMatch != 0 { json.add("exactMatch", self.exactMatch) }
+        if self.tokenF1 != 0 { json.add("tokenF1", self.tokenF1) }
+        if self.rubricScored != 0 { json.add("rubricScored", self.rubricScored) }
+        if self.rubricMean != 0 { json.add("rubricMean", self.rubricMean) }
+        if !self.rubricCounts.isEmpty { json.add("rubricCounts", self.rubricCounts) }
+        return json.value
+    }
+
+    /// Reads the proto3 JSON mapping; accepts json_name and proto names, rejects unknown fields.
+    public init(jsonValue: JSONValue) throws(ProtoDecodingError) {
+        self.init()
+        var reader = try ProtoJSONObjectReader(jsonValue, message: Self.protoMessageName)
+        for field in reader.fields {
+            switch field.key {
+            case "candidate":
+                try reader.claim(field, number: 1)
+                self.candidate = try reader.value(field)
+            case "rows":
+                try reader.claim(field, number: 2)
+                self.rows = try reader.value(field)
+            case "missing":
+                try reader.claim(field, number: 3)
+                self.missing = try reader.value(field)
+            case "exactMatch", "exact_match":
+                try reader.claim(field, number: 4)
+                self.exactMatch = try reader.value(field)
+            case "tokenF1", "token_f1":
+                try reader.claim(field, number: 5)
+                self.tokenF1 = try reader.value(field)
+            case "rubricScored", "rubric_scored":
+                try reader.claim(field, number: 6)
+                self.rubricScored = try reader.value(field)
+            case "rubricMean", "rubric_mean":
+                try reader.claim(field, number: 7)
+                self.rubricMean = try reader.value(field)
+            case "rubricCounts", "rubric_counts":
+                try reader.claim(field, number: 8)
+                self.rubricCounts = try reader.repeated(field)
+            default:
+                throw reader.unknownField(field)
+            }
+        }
+    }
+}
+
+/// The message `assay.v1.PreferenceEvaluation`.
+public struct PreferenceEvaluation: ProtoMessage {
+    /// The full proto name, `assay.v1.PreferenceEvaluation`.
+    public static var protoMessageName: String { "assay.v1.PreferenceEvaluation" }
+
+    /// `string project_id = 1`.
+    public var projectId: String = ""
+
+    /// `string reference_key = 2`.
+    public var referenceKey: String = ""
+
+    /// `uint64 rows_with_reference = 3`.
+    public var rowsWithReference: UInt64 = 0
+
+    /// `uint64 rows_without_reference = 4`.
+    public var rowsWithoutReference: UInt64 = 0
+
+    /// `string rubric_run_id = 5`.
+    public var rubricRunId: String = ""
+
+    /// `assay.v1.RunState rubric_run_state = 6`.
+    public var rubricRunState: RunState = RunState(rawValue: 0)
+
+    /// `repeated assay.v1.CandidateEvaluation candidates = 7`.
+    public var candidates: [CandidateEvaluation] = []
+
+    /// `repeated assay.v1.EvaluationRow rows = 8`.
+    public var rows: [EvaluationRow] = []
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given fields; the others keep their default values.
+    public init(
+        projectId: String = "",
+        referenceKey: String = "",
+        rowsWithReference: UInt64 = 0,
+        rowsWithoutReference: UInt64 = 0,
+        rubricRunId: String = "",
+        rubricRunState: RunState = RunState(rawValue: 0),
+        candidates: [CandidateEvaluation] = [],
+        rows: [EvaluationRow] = []
+    ) {
+        self.projectId = projectId
+        self.referenceKey = referenceKey
+        self.rowsWithReference = rowsWithReference
+        self.rowsWithoutReference = rowsWithoutReference
+        self.rubricRunId = rubricRunId
+        self.rubricRunState = rubricRunState
+        self.candidates = candidates
+        self.rows = rows
+    }
+
+    /// Decodes the binary form through protobuf-c, allocating at most `memoryLimit` bytes.
+    public init(serializedBytes: UnsafeRawBufferPointer, memoryLimit: Int) throws(ProtoDecodingError) {
+        self = try ProtobufCCodec.decode(Self.self, from: serializedBytes, memoryLimit: memoryLimit)
+    }
+
+    /// Appends the binary form to `buffer`; returns the number of bytes appended.
+    @discardableResult
+    public func serialize(appendingTo buffer: inout [UInt8]) -> Int {
+        ProtobufCCodec.encode(self, appendingTo: &buffer)
+    }
+
+    /// The proto3 JSON mapping: json_name keys, fields at their default value left out.
+    public func jsonValue() -> JSONValue {
+        var json = ProtoJSONObjectWriter()
+        if !self.projectId.isEmpty { json.add("projectId", self.projectId) }
+        if !self.referenceKey.isEmpty { json.add("referenceKey", self.referenceKey) }
+        if self.rowsWithReference != 0 { json.add("rowsWithReference", self.rowsWithReference) }
+        if self.rowsWithoutReference != 0 { json.add("rowsWithoutReference", self.rowsWithoutReference) }
+        if !self.rubricRunId.isEmpty { json.add("rubricRunId", self.rubricRunId) }
+        if self.rubricRunState.rawValue != 0 { json.add("rubricRunState", self.rubricRunState) }
+        if !self.candidates.isEmpty { json.add("candidates", self.candidates) }
+        if !self.rows.isEmpty { json.add("rows", self.rows) }
+        return json.value
+    }
+
+    /// Reads the proto3 JSON mapping; accepts json_name and proto names, rejects unknown fields.
+    public init(jsonValue: JSONValue) throws(ProtoDecodingError) {
+        self.init()
+        var reader = try ProtoJSONObjectReader(jsonValue, message: Self.protoMessageName)
+        for field in reader.fields {
+            switch field.key {
+            case "projectId", "project_id":
+                try reader.claim(field, number: 1)
+                self.projectId = try reader.value(field)
+            case "referenceKey", "reference_key":
+                try reader.claim(field, number: 2)
+                self.referenceKey = try reader.value(field)
+            case "rowsWithReference", "rows_with_reference":
+                try reader.claim(field, number: 3)
+                self.rowsWithReference = try reader.value(field)
+            case "rowsWithoutReference", "rows_without_reference":
+                try reader.claim(field, number: 4)
+                self.rowsWithoutReference = try reader.value(field)
+            case "rubricRunId", "rubric_run_id":
+                try reader.claim(field, number: 5)
+                self.rubricRunId = try reader.value(field)
+            case "rubricRunState", "rubric_run_state":
+                try reader.claim(field, number: 6)
+                self.rubricRunState = try reader.value(field)
+            case "candidates":
+                try reader.claim(field, number: 7)
+                self.candidates = try reader.repeated(field)
+            case "rows":
+                try reader.claim(field, number: 8)
+                self.rows = try reader.repeated(field)
+            default:
+                throw reader.unknownField(field)
+            }
+        }
+    }
+}
+
 extension PreferenceCandidate: ProtobufCBridge, ProtoJSONCodable {
     typealias CMessage = Assay__V1__PreferenceCandidate
 
@@ -2157,6 +2660,7 @@ extension CreatePreferenceProjectRequest: ProtobufCBridge, ProtoJSONCodable {
             self.judge = try PreferenceJudgeConfig(lifting: judge)
         }
         self.tieRule = PreferenceTieRule(rawValue: Int32(truncatingIfNeeded: message.pointee.tie_rule.rawValue))
+        self.evaluation = message.pointee.evaluation != 0
     }
 
     func lower(into message: UnsafeMutablePointer<Assay__V1__CreatePreferenceProjectRequest>, arena: ProtoArena) {
@@ -2172,6 +2676,7 @@ extension CreatePreferenceProjectRequest: ProtobufCBridge, ProtoJSONCodable {
             message.pointee.judge = arena.message(judge)
         }
         message.pointee.tie_rule = .init(rawValue: .init(truncatingIfNeeded: self.tieRule.rawValue))
+        message.pointee.evaluation = self.evaluation ? 1 : 0
     }
 }
 
@@ -2726,6 +3231,216 @@ extension PreferenceLeaderboard: ProtobufCBridge, ProtoJSONCodable {
     }
 }
 
+extension EvaluationRubric: ProtobufCBridge, ProtoJSONCodable {
+    typealias CMessage = Assay__V1__EvaluationRubric
+
+    // The address of an immutable C global: safe to share between threads.
+    nonisolated(unsafe) static let cDescriptor = descriptor(initializedBy: assay__v1__evaluation_rubric__init)
+
+    static var nestsWithoutBound: Bool { false }
+
+    static func initialize(_ message: UnsafeMutablePointer<Assay__V1__EvaluationRubric>) {
+        assay__v1__evaluation_rubric__init(message)
+    }
+
+    init(lifting message: UnsafePointer<Assay__V1__EvaluationRubric>) throws(ProtoDecodingError) {
+        self.init()
+        self.judgeModelId = try ProtobufCLift.string(message.pointee.judge_model_id, field: "assay.v1.EvaluationRubric.judge_model_id")
+        self.parameters = try ProtobufCLift.map(message.pointee.n_parameters, message.pointee.parameters) {
+            entry throws(ProtoDecodingError) in
+            (
+                try ProtobufCLift.string(entry.pointee.key, field: "assay.v1.EvaluationRubric.parameters.key"),
+                try ProtobufCLift.message(entry.pointee.value, as: ParameterValue.self)
+            )
+        }
+        self.criteria = try ProtobufCLift.string(message.pointee.criteria, field: "assay.v1.EvaluationRubric.criteria")
+    }
+
+    func lower(into message: UnsafeMutablePointer<Assay__V1__EvaluationRubric>, arena: ProtoArena) {
+        if !self.judgeModelId.isEmpty {
+            message.pointee.judge_model_id = arena.string(self.judgeModelId)
+        }
+        message.pointee.n_parameters = self.parameters.count
+        message.pointee.parameters = arena.entries(
+            self.parameters,
+            assay__v1__evaluation_rubric__parameters_entry__init,
+            orderedBy: { ProtobufCMapOrder.precedes($0.pointee.key, $1.pointee.key) }
+        ) {
+            entry, key, value in
+            entry.pointee.key = arena.string(key)
+            entry.pointee.value = arena.message(value)
+        }
+        if !self.criteria.isEmpty {
+            message.pointee.criteria = arena.string(self.criteria)
+        }
+    }
+}
+
+extension EvaluatePreferenceRequest: ProtobufCBridge, ProtoJSONCodable {
+    typealias CMessage = Assay__V1__EvaluatePreferenceRequest
+
+    // The address of an immutable C global: safe to share between threads.
+    nonisolated(unsafe) static let cDescriptor = descriptor(initializedBy: assay__v1__evaluate_preference_request__init)
+
+    static var nestsWithoutBound: Bool { false }
+
+    static func initialize(_ message: UnsafeMutablePointer<Assay__V1__EvaluatePreferenceRequest>) {
+        assay__v1__evaluate_preference_request__init(message)
+    }
+
+    init(lifting message: UnsafePointer<Assay__V1__EvaluatePreferenceRequest>) throws(ProtoDecodingError) {
+        self.init()
+        self.projectId = try ProtobufCLift.string(message.pointee.project_id, field: "assay.v1.EvaluatePreferenceRequest.project_id")
+        self.referenceKey = try ProtobufCLift.string(message.pointee.reference_key, field: "assay.v1.EvaluatePreferenceRequest.reference_key")
+        if let rubric = message.pointee.rubric {
+            self.rubric = try EvaluationRubric(lifting: rubric)
+        }
+        self.estimateId = try ProtobufCLift.string(message.pointee.estimate_id, field: "assay.v1.EvaluatePreferenceRequest.estimate_id")
+        self.includeRows = message.pointee.include_rows != 0
+    }
+
+    func lower(into message: UnsafeMutablePointer<Assay__V1__EvaluatePreferenceRequest>, arena: ProtoArena) {
+        if !self.projectId.isEmpty {
+            message.pointee.project_id = arena.string(self.projectId)
+        }
+        if !self.referenceKey.isEmpty {
+            message.pointee.reference_key = arena.string(self.referenceKey)
+        }
+        if let rubric = self.rubric {
+            message.pointee.rubric = arena.message(rubric)
+        }
+        if !self.estimateId.isEmpty {
+            message.pointee.estimate_id = arena.string(self.estimateId)
+        }
+        message.pointee.include_rows = self.includeRows ? 1 : 0
+    }
+}
+
+extension EvaluationRow: ProtobufCBridge, ProtoJSONCodable {
+    typealias CMessage = Assay__V1__EvaluationRow
+
+    // The address of an immutable C global: safe to share between threads.
+    nonisolated(unsafe) static let cDescriptor = descriptor(initializedBy: assay__v1__evaluation_row__init)
+
+    static var nestsWithoutBound: Bool { false }
+
+    static func initialize(_ message: UnsafeMutablePointer<Assay__V1__EvaluationRow>) {
+        assay__v1__evaluation_row__init(message)
+    }
+
+    init(lifting message: UnsafePointer<Assay__V1__EvaluationRow>) throws(ProtoDecodingError) {
+        self.init()
+        self.promptRowId = try ProtobufCLift.string(message.pointee.prompt_row_id, field: "assay.v1.EvaluationRow.prompt_row_id")
+        self.candidate = try ProtobufCLift.string(message.pointee.candidate, field: "assay.v1.EvaluationRow.candidate")
+        self.response = try ProtobufCLift.string(message.pointee.response, field: "assay.v1.EvaluationRow.response")
+        self.reference = try ProtobufCLift.string(message.pointee.reference, field: "assay.v1.EvaluationRow.reference")
+        self.exactMatch = message.pointee.exact_match != 0
+        self.tokenF1 = message.pointee.token_f1
+        self.rubricScore = message.pointee.rubric_score
+    }
+
+    func lower(into message: UnsafeMutablePointer<Assay__V1__EvaluationRow>, arena: ProtoArena) {
+        if !self.promptRowId.isEmpty {
+            message.pointee.prompt_row_id = arena.string(self.promptRowId)
+        }
+        if !self.candidate.isEmpty {
+            message.pointee.candidate = arena.string(self.candidate)
+        }
+        if !self.response.isEmpty {
+            message.pointee.response = arena.string(self.response)
+        }
+        if !self.reference.isEmpty {
+            message.pointee.reference = arena.string(self.reference)
+        }
+        message.pointee.exact_match = self.exactMatch ? 1 : 0
+        message.pointee.token_f1 = self.tokenF1
+        message.pointee.rubric_score = self.rubricScore
+    }
+}
+
+extension CandidateEvaluation: ProtobufCBridge, ProtoJSONCodable {
+    typealias CMessage = Assay__V1__CandidateEvaluation
+
+    // The address of an immutable C global: safe to share between threads.
+    nonisolated(unsafe) static let cDescriptor = descriptor(initializedBy: assay__v1__candidate_evaluation__init)
+
+    static var nestsWithoutBound: Bool { false }
+
+    static func initialize(_ message: UnsafeMutablePointer<Assay__V1__CandidateEvaluation>) {
+        assay__v1__candidate_evaluation__init(message)
+    }
+
+    init(lifting message: UnsafePointer<Assay__V1__CandidateEvaluation>) throws(ProtoDecodingError) {
+        self.init()
+        self.candidate = try ProtobufCLift.string(message.pointee.candidate, field: "assay.v1.CandidateEvaluation.candidate")
+        self.rows = message.pointee.rows
+        self.missing = message.pointee.missing
+        self.exactMatch = message.pointee.exact_match
+        self.tokenF1 = message.pointee.token_f1
+        self.rubricScored = message.pointee.rubric_scored
+        self.rubricMean = message.pointee.rubric_mean
+        self.rubricCounts = ProtobufCLift.scalars(message.pointee.n_rubric_counts, message.pointee.rubric_counts)
+    }
+
+    func lower(into message: UnsafeMutablePointer<Assay__V1__CandidateEvaluation>, arena: ProtoArena) {
+        if !self.candidate.isEmpty {
+            message.pointee.candidate = arena.string(self.candidate)
+        }
+        message.pointee.rows = self.rows
+        message.pointee.missing = self.missing
+        message.pointee.exact_match = self.exactMatch
+        message.pointee.token_f1 = self.tokenF1
+        message.pointee.rubric_scored = self.rubricScored
+        message.pointee.rubric_mean = self.rubricMean
+        message.pointee.n_rubric_counts = self.rubricCounts.count
+        message.pointee.rubric_counts = arena.scalars(self.rubricCounts)
+    }
+}
+
+extension PreferenceEvaluation: ProtobufCBridge, ProtoJSONCodable {
+    typealias CMessage = Assay__V1__PreferenceEvaluation
+
+    // The address of an immutable C global: safe to share between threads.
+    nonisolated(unsafe) static let cDescriptor = descriptor(initializedBy: assay__v1__preference_evaluation__init)
+
+    static var nestsWithoutBound: Bool { false }
+
+    static func initialize(_ message: UnsafeMutablePointer<Assay__V1__PreferenceEvaluation>) {
+        assay__v1__preference_evaluation__init(message)
+    }
+
+    init(lifting message: UnsafePointer<Assay__V1__PreferenceEvaluation>) throws(ProtoDecodingError) {
+        self.init()
+        self.projectId = try ProtobufCLift.string(message.pointee.project_id, field: "assay.v1.PreferenceEvaluation.project_id")
+        self.referenceKey = try ProtobufCLift.string(message.pointee.reference_key, field: "assay.v1.PreferenceEvaluation.reference_key")
+        self.rowsWithReference = message.pointee.rows_with_reference
+        self.rowsWithoutReference = message.pointee.rows_without_reference
+        self.rubricRunId = try ProtobufCLift.string(message.pointee.rubric_run_id, field: "assay.v1.PreferenceEvaluation.rubric_run_id")
+        self.rubricRunState = RunState(rawValue: Int32(truncatingIfNeeded: message.pointee.rubric_run_state.rawValue))
+        self.candidates = try ProtobufCLift.messages(message.pointee.n_candidates, message.pointee.candidates, as: CandidateEvaluation.self)
+        self.rows = try ProtobufCLift.messages(message.pointee.n_rows, message.pointee.rows, as: EvaluationRow.self)
+    }
+
+    func lower(into message: UnsafeMutablePointer<Assay__V1__PreferenceEvaluation>, arena: ProtoArena) {
+        if !self.projectId.isEmpty {
+            message.pointee.project_id = arena.string(self.projectId)
+        }
+        if !self.referenceKey.isEmpty {
+            message.pointee.reference_key = arena.string(self.referenceKey)
+        }
+        message.pointee.rows_with_reference = self.rowsWithReference
+        message.pointee.rows_without_reference = self.rowsWithoutReference
+        if !self.rubricRunId.isEmpty {
+            message.pointee.rubric_run_id = arena.string(self.rubricRunId)
+        }
+        message.pointee.rubric_run_state = .init(rawValue: .init(truncatingIfNeeded: self.rubricRunState.rawValue))
+        message.pointee.n_candidates = self.candidates.count
+        message.pointee.candidates = arena.messages(self.candidates)
+        message.pointee.n_rows = self.rows.count
+        message.pointee.rows = arena.messages(self.rows)
+    }
+}
+
 extension PreferenceTieRule: ProtoJSONCodable {}
 
 extension PreferenceInconsistentRule: ProtoJSONCodable {}
@@ -2799,6 +3514,13 @@ public enum PreferenceService {
         kind: .unary
     )
 
+    /// `rpc Evaluate(assay.v1.EvaluatePreferenceRequest) returns (assay.v1.PreferenceEvaluation)`.
+    public static let evaluate = MethodDescriptor<EvaluatePreferenceRequest, PreferenceEvaluation>(
+        service: "assay.v1.Preference",
+        method: "Evaluate",
+        kind: .unary
+    )
+
     /// The service and its methods, for routers and reflection.
     public static let descriptor = ServiceDescriptor(
         name: "assay.v1.Preference",
@@ -2812,6 +3534,7 @@ public enum PreferenceService {
             listPairs.erased,
             export.erased,
             leaderboard.erased,
+            evaluate.erased,
         ]
     )
 }

@@ -964,6 +964,237 @@ void   assay__v1__preference_leaderboard__free_unpacked
   assert(message->base.descriptor == &assay__v1__preference_leaderboard__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   assay__v1__evaluation_rubric__parameters_entry__init
+                     (Assay__V1__EvaluationRubric__ParametersEntry         *message)
+{
+  static const Assay__V1__EvaluationRubric__ParametersEntry init_value = ASSAY__V1__EVALUATION_RUBRIC__PARAMETERS_ENTRY__INIT;
+  *message = init_value;
+}
+void   assay__v1__evaluation_rubric__init
+                     (Assay__V1__EvaluationRubric         *message)
+{
+  static const Assay__V1__EvaluationRubric init_value = ASSAY__V1__EVALUATION_RUBRIC__INIT;
+  *message = init_value;
+}
+size_t assay__v1__evaluation_rubric__get_packed_size
+                     (const Assay__V1__EvaluationRubric *message)
+{
+  assert(message->base.descriptor == &assay__v1__evaluation_rubric__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t assay__v1__evaluation_rubric__pack
+                     (const Assay__V1__EvaluationRubric *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &assay__v1__evaluation_rubric__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t assay__v1__evaluation_rubric__pack_to_buffer
+                     (const Assay__V1__EvaluationRubric *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &assay__v1__evaluation_rubric__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Assay__V1__EvaluationRubric *
+       assay__v1__evaluation_rubric__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Assay__V1__EvaluationRubric *)
+     protobuf_c_message_unpack (&assay__v1__evaluation_rubric__descriptor,
+                                allocator, len, data);
+}
+void   assay__v1__evaluation_rubric__free_unpacked
+                     (Assay__V1__EvaluationRubric *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &assay__v1__evaluation_rubric__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   assay__v1__evaluate_preference_request__init
+                     (Assay__V1__EvaluatePreferenceRequest         *message)
+{
+  static const Assay__V1__EvaluatePreferenceRequest init_value = ASSAY__V1__EVALUATE_PREFERENCE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t assay__v1__evaluate_preference_request__get_packed_size
+                     (const Assay__V1__EvaluatePreferenceRequest *message)
+{
+  assert(message->base.descriptor == &assay__v1__evaluate_preference_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t assay__v1__evaluate_preference_request__pack
+                     (const Assay__V1__EvaluatePreferenceRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &assay__v1__evaluate_preference_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t assay__v1__evaluate_preference_request__pack_to_buffer
+                     (const Assay__V1__EvaluatePreferenceRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &assay__v1__evaluate_preference_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Assay__V1__EvaluatePreferenceRequest *
+       assay__v1__evaluate_preference_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Assay__V1__EvaluatePreferenceRequest *)
+     protobuf_c_message_unpack (&assay__v1__evaluate_preference_request__descriptor,
+                                allocator, len, data);
+}
+void   assay__v1__evaluate_preference_request__free_unpacked
+                     (Assay__V1__EvaluatePreferenceRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &assay__v1__evaluate_preference_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   assay__v1__evaluation_row__init
+                     (Assay__V1__EvaluationRow         *message)
+{
+  static const Assay__V1__EvaluationRow init_value = ASSAY__V1__EVALUATION_ROW__INIT;
+  *message = init_value;
+}
+size_t assay__v1__evaluation_row__get_packed_size
+                     (const Assay__V1__EvaluationRow *message)
+{
+  assert(message->base.descriptor == &assay__v1__evaluation_row__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t assay__v1__evaluation_row__pack
+                     (const Assay__V1__EvaluationRow *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &assay__v1__evaluation_row__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t assay__v1__evaluation_row__pack_to_buffer
+                     (const Assay__V1__EvaluationRow *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &assay__v1__evaluation_row__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Assay__V1__EvaluationRow *
+       assay__v1__evaluation_row__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Assay__V1__EvaluationRow *)
+     protobuf_c_message_unpack (&assay__v1__evaluation_row__descriptor,
+                                allocator, len, data);
+}
+void   assay__v1__evaluation_row__free_unpacked
+                     (Assay__V1__EvaluationRow *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &assay__v1__evaluation_row__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   assay__v1__candidate_evaluation__init
+                     (Assay__V1__CandidateEvaluation         *message)
+{
+  static const Assay__V1__CandidateEvaluation init_value = ASSAY__V1__CANDIDATE_EVALUATION__INIT;
+  *message = init_value;
+}
+size_t assay__v1__candidate_evaluation__get_packed_size
+                     (const Assay__V1__CandidateEvaluation *message)
+{
+  assert(message->base.descriptor == &assay__v1__candidate_evaluation__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t assay__v1__candidate_evaluation__pack
+                     (const Assay__V1__CandidateEvaluation *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &assay__v1__candidate_evaluation__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t assay__v1__candidate_evaluation__pack_to_buffer
+                     (const Assay__V1__CandidateEvaluation *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &assay__v1__candidate_evaluation__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Assay__V1__CandidateEvaluation *
+       assay__v1__candidate_evaluation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Assay__V1__CandidateEvaluation *)
+     protobuf_c_message_unpack (&assay__v1__candidate_evaluation__descriptor,
+                                allocator, len, data);
+}
+void   assay__v1__candidate_evaluation__free_unpacked
+                     (Assay__V1__CandidateEvaluation *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &assay__v1__candidate_evaluation__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   assay__v1__preference_evaluation__init
+                     (Assay__V1__PreferenceEvaluation         *message)
+{
+  static const Assay__V1__PreferenceEvaluation init_value = ASSAY__V1__PREFERENCE_EVALUATION__INIT;
+  *message = init_value;
+}
+size_t assay__v1__preference_evaluation__get_packed_size
+                     (const Assay__V1__PreferenceEvaluation *message)
+{
+  assert(message->base.descriptor == &assay__v1__preference_evaluation__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t assay__v1__preference_evaluation__pack
+                     (const Assay__V1__PreferenceEvaluation *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &assay__v1__preference_evaluation__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t assay__v1__preference_evaluation__pack_to_buffer
+                     (const Assay__V1__PreferenceEvaluation *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &assay__v1__preference_evaluation__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Assay__V1__PreferenceEvaluation *
+       assay__v1__preference_evaluation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Assay__V1__PreferenceEvaluation *)
+     protobuf_c_message_unpack (&assay__v1__preference_evaluation__descriptor,
+                                allocator, len, data);
+}
+void   assay__v1__preference_evaluation__free_unpacked
+                     (Assay__V1__PreferenceEvaluation *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &assay__v1__preference_evaluation__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor assay__v1__preference_candidate__parameters_entry__field_descriptors[2] =
 {
   {
@@ -1388,7 +1619,7 @@ const ProtobufCMessageDescriptor assay__v1__preference_project__descriptor =
   (ProtobufCMessageInit) assay__v1__preference_project__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor assay__v1__create_preference_project_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor assay__v1__create_preference_project_request__field_descriptors[6] =
 {
   {
     "name",
@@ -1450,9 +1681,22 @@ static const ProtobufCFieldDescriptor assay__v1__create_preference_project_reque
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "evaluation",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__CreatePreferenceProjectRequest, evaluation),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned assay__v1__create_preference_project_request__field_indices_by_name[] = {
   2,   /* field[2] = candidates */
+  5,   /* field[5] = evaluation */
   3,   /* field[3] = judge */
   0,   /* field[0] = name */
   1,   /* field[1] = prompts */
@@ -1461,7 +1705,7 @@ static const unsigned assay__v1__create_preference_project_request__field_indice
 static const ProtobufCIntRange assay__v1__create_preference_project_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor assay__v1__create_preference_project_request__descriptor =
 {
@@ -1471,7 +1715,7 @@ const ProtobufCMessageDescriptor assay__v1__create_preference_project_request__d
   "Assay__V1__CreatePreferenceProjectRequest",
   "assay.v1",
   sizeof(Assay__V1__CreatePreferenceProjectRequest),
-  5,
+  6,
   assay__v1__create_preference_project_request__field_descriptors,
   assay__v1__create_preference_project_request__field_indices_by_name,
   1,  assay__v1__create_preference_project_request__number_ranges,
@@ -2845,6 +3089,585 @@ const ProtobufCMessageDescriptor assay__v1__preference_leaderboard__descriptor =
   (ProtobufCMessageInit) assay__v1__preference_leaderboard__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor assay__v1__evaluation_rubric__parameters_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRubric__ParametersEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRubric__ParametersEntry, value),
+    &assay__v1__parameter_value__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned assay__v1__evaluation_rubric__parameters_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange assay__v1__evaluation_rubric__parameters_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor assay__v1__evaluation_rubric__parameters_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "assay.v1.EvaluationRubric.ParametersEntry",
+  "ParametersEntry",
+  "Assay__V1__EvaluationRubric__ParametersEntry",
+  "assay.v1",
+  sizeof(Assay__V1__EvaluationRubric__ParametersEntry),
+  2,
+  assay__v1__evaluation_rubric__parameters_entry__field_descriptors,
+  assay__v1__evaluation_rubric__parameters_entry__field_indices_by_name,
+  1,  assay__v1__evaluation_rubric__parameters_entry__number_ranges,
+  (ProtobufCMessageInit) assay__v1__evaluation_rubric__parameters_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor assay__v1__evaluation_rubric__field_descriptors[3] =
+{
+  {
+    "judge_model_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRubric, judge_model_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parameters",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Assay__V1__EvaluationRubric, n_parameters),
+    offsetof(Assay__V1__EvaluationRubric, parameters),
+    &assay__v1__evaluation_rubric__parameters_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "criteria",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRubric, criteria),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned assay__v1__evaluation_rubric__field_indices_by_name[] = {
+  2,   /* field[2] = criteria */
+  0,   /* field[0] = judge_model_id */
+  1,   /* field[1] = parameters */
+};
+static const ProtobufCIntRange assay__v1__evaluation_rubric__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor assay__v1__evaluation_rubric__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "assay.v1.EvaluationRubric",
+  "EvaluationRubric",
+  "Assay__V1__EvaluationRubric",
+  "assay.v1",
+  sizeof(Assay__V1__EvaluationRubric),
+  3,
+  assay__v1__evaluation_rubric__field_descriptors,
+  assay__v1__evaluation_rubric__field_indices_by_name,
+  1,  assay__v1__evaluation_rubric__number_ranges,
+  (ProtobufCMessageInit) assay__v1__evaluation_rubric__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor assay__v1__evaluate_preference_request__field_descriptors[5] =
+{
+  {
+    "project_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluatePreferenceRequest, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reference_key",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluatePreferenceRequest, reference_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rubric",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluatePreferenceRequest, rubric),
+    &assay__v1__evaluation_rubric__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "estimate_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluatePreferenceRequest, estimate_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "include_rows",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluatePreferenceRequest, include_rows),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned assay__v1__evaluate_preference_request__field_indices_by_name[] = {
+  3,   /* field[3] = estimate_id */
+  4,   /* field[4] = include_rows */
+  0,   /* field[0] = project_id */
+  1,   /* field[1] = reference_key */
+  2,   /* field[2] = rubric */
+};
+static const ProtobufCIntRange assay__v1__evaluate_preference_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor assay__v1__evaluate_preference_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "assay.v1.EvaluatePreferenceRequest",
+  "EvaluatePreferenceRequest",
+  "Assay__V1__EvaluatePreferenceRequest",
+  "assay.v1",
+  sizeof(Assay__V1__EvaluatePreferenceRequest),
+  5,
+  assay__v1__evaluate_preference_request__field_descriptors,
+  assay__v1__evaluate_preference_request__field_indices_by_name,
+  1,  assay__v1__evaluate_preference_request__number_ranges,
+  (ProtobufCMessageInit) assay__v1__evaluate_preference_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor assay__v1__evaluation_row__field_descriptors[7] =
+{
+  {
+    "prompt_row_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRow, prompt_row_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "candidate",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRow, candidate),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "response",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRow, response),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reference",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRow, reference),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "exact_match",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRow, exact_match),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "token_f1",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRow, token_f1),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rubric_score",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__EvaluationRow, rubric_score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned assay__v1__evaluation_row__field_indices_by_name[] = {
+  1,   /* field[1] = candidate */
+  4,   /* field[4] = exact_match */
+  0,   /* field[0] = prompt_row_id */
+  3,   /* field[3] = reference */
+  2,   /* field[2] = response */
+  6,   /* field[6] = rubric_score */
+  5,   /* field[5] = token_f1 */
+};
+static const ProtobufCIntRange assay__v1__evaluation_row__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor assay__v1__evaluation_row__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "assay.v1.EvaluationRow",
+  "EvaluationRow",
+  "Assay__V1__EvaluationRow",
+  "assay.v1",
+  sizeof(Assay__V1__EvaluationRow),
+  7,
+  assay__v1__evaluation_row__field_descriptors,
+  assay__v1__evaluation_row__field_indices_by_name,
+  1,  assay__v1__evaluation_row__number_ranges,
+  (ProtobufCMessageInit) assay__v1__evaluation_row__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor assay__v1__candidate_evaluation__field_descriptors[8] =
+{
+  {
+    "candidate",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__CandidateEvaluation, candidate),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rows",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__CandidateEvaluation, rows),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__CandidateEvaluation, missing),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "exact_match",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__CandidateEvaluation, exact_match),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "token_f1",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__CandidateEvaluation, token_f1),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rubric_scored",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__CandidateEvaluation, rubric_scored),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rubric_mean",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__CandidateEvaluation, rubric_mean),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rubric_counts",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Assay__V1__CandidateEvaluation, n_rubric_counts),
+    offsetof(Assay__V1__CandidateEvaluation, rubric_counts),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned assay__v1__candidate_evaluation__field_indices_by_name[] = {
+  0,   /* field[0] = candidate */
+  3,   /* field[3] = exact_match */
+  2,   /* field[2] = missing */
+  1,   /* field[1] = rows */
+  7,   /* field[7] = rubric_counts */
+  6,   /* field[6] = rubric_mean */
+  5,   /* field[5] = rubric_scored */
+  4,   /* field[4] = token_f1 */
+};
+static const ProtobufCIntRange assay__v1__candidate_evaluation__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor assay__v1__candidate_evaluation__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "assay.v1.CandidateEvaluation",
+  "CandidateEvaluation",
+  "Assay__V1__CandidateEvaluation",
+  "assay.v1",
+  sizeof(Assay__V1__CandidateEvaluation),
+  8,
+  assay__v1__candidate_evaluation__field_descriptors,
+  assay__v1__candidate_evaluation__field_indices_by_name,
+  1,  assay__v1__candidate_evaluation__number_ranges,
+  (ProtobufCMessageInit) assay__v1__candidate_evaluation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor assay__v1__preference_evaluation__field_descriptors[8] =
+{
+  {
+    "project_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__PreferenceEvaluation, project_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reference_key",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__PreferenceEvaluation, reference_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rows_with_reference",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__PreferenceEvaluation, rows_with_reference),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rows_without_reference",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__PreferenceEvaluation, rows_without_reference),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rubric_run_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__PreferenceEvaluation, rubric_run_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rubric_run_state",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Assay__V1__PreferenceEvaluation, rubric_run_state),
+    &assay__v1__run_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "candidates",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Assay__V1__PreferenceEvaluation, n_candidates),
+    offsetof(Assay__V1__PreferenceEvaluation, candidates),
+    &assay__v1__candidate_evaluation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rows",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Assay__V1__PreferenceEvaluation, n_rows),
+    offsetof(Assay__V1__PreferenceEvaluation, rows),
+    &assay__v1__evaluation_row__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned assay__v1__preference_evaluation__field_indices_by_name[] = {
+  6,   /* field[6] = candidates */
+  0,   /* field[0] = project_id */
+  1,   /* field[1] = reference_key */
+  7,   /* field[7] = rows */
+  2,   /* field[2] = rows_with_reference */
+  3,   /* field[3] = rows_without_reference */
+  4,   /* field[4] = rubric_run_id */
+  5,   /* field[5] = rubric_run_state */
+};
+static const ProtobufCIntRange assay__v1__preference_evaluation__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor assay__v1__preference_evaluation__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "assay.v1.PreferenceEvaluation",
+  "PreferenceEvaluation",
+  "Assay__V1__PreferenceEvaluation",
+  "assay.v1",
+  sizeof(Assay__V1__PreferenceEvaluation),
+  8,
+  assay__v1__preference_evaluation__field_descriptors,
+  assay__v1__preference_evaluation__field_indices_by_name,
+  1,  assay__v1__preference_evaluation__number_ranges,
+  (ProtobufCMessageInit) assay__v1__preference_evaluation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue assay__v1__preference_tie_rule__enum_values_by_number[3] =
 {
   { "PREFERENCE_TIE_RULE_UNSPECIFIED", "ASSAY__V1__PREFERENCE_TIE_RULE__PREFERENCE_TIE_RULE_UNSPECIFIED", 0 },
@@ -2975,7 +3798,7 @@ const ProtobufCEnumDescriptor assay__v1__preference_export_format__descriptor =
   assay__v1__preference_export_format__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor assay__v1__preference__method_descriptors[9] =
+static const ProtobufCMethodDescriptor assay__v1__preference__method_descriptors[10] =
 {
   { "CreateProject", &assay__v1__create_preference_project_request__descriptor, &assay__v1__preference_project__descriptor },
   { "GetProject", &assay__v1__get_preference_project_request__descriptor, &assay__v1__preference_project__descriptor },
@@ -2986,9 +3809,11 @@ static const ProtobufCMethodDescriptor assay__v1__preference__method_descriptors
   { "ListPairs", &assay__v1__list_preference_pairs_request__descriptor, &assay__v1__list_preference_pairs_response__descriptor },
   { "Export", &assay__v1__export_preference_request__descriptor, &assay__v1__export_chunk__descriptor },
   { "Leaderboard", &assay__v1__preference_leaderboard_request__descriptor, &assay__v1__preference_leaderboard__descriptor },
+  { "Evaluate", &assay__v1__evaluate_preference_request__descriptor, &assay__v1__preference_evaluation__descriptor },
 };
 const unsigned assay__v1__preference__method_indices_by_name[] = {
   0,        /* CreateProject */
+  9,        /* Evaluate */
   7,        /* Export */
   3,        /* Generate */
   1,        /* GetProject */
@@ -3005,7 +3830,7 @@ const ProtobufCServiceDescriptor assay__v1__preference__descriptor =
   "Preference",
   "Assay__V1__Preference",
   "assay.v1",
-  9,
+  10,
   assay__v1__preference__method_descriptors,
   assay__v1__preference__method_indices_by_name
 };
@@ -3080,6 +3905,14 @@ void assay__v1__preference__leaderboard(ProtobufCService *service,
 {
   assert(service->descriptor == &assay__v1__preference__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void assay__v1__preference__evaluate(ProtobufCService *service,
+                                     const Assay__V1__EvaluatePreferenceRequest *input,
+                                     Assay__V1__PreferenceEvaluation_Closure closure,
+                                     void *closure_data)
+{
+  assert(service->descriptor == &assay__v1__preference__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void assay__v1__preference__init (Assay__V1__Preference_Service *service,
                                   Assay__V1__Preference_ServiceDestroy destroy)

@@ -39,6 +39,12 @@ typedef struct Assay__V1__PreferenceRating Assay__V1__PreferenceRating;
 typedef struct Assay__V1__PreferenceWinRates Assay__V1__PreferenceWinRates;
 typedef struct Assay__V1__PreferencePositionBias Assay__V1__PreferencePositionBias;
 typedef struct Assay__V1__PreferenceLeaderboard Assay__V1__PreferenceLeaderboard;
+typedef struct Assay__V1__EvaluationRubric Assay__V1__EvaluationRubric;
+typedef struct Assay__V1__EvaluationRubric__ParametersEntry Assay__V1__EvaluationRubric__ParametersEntry;
+typedef struct Assay__V1__EvaluatePreferenceRequest Assay__V1__EvaluatePreferenceRequest;
+typedef struct Assay__V1__EvaluationRow Assay__V1__EvaluationRow;
+typedef struct Assay__V1__CandidateEvaluation Assay__V1__CandidateEvaluation;
+typedef struct Assay__V1__PreferenceEvaluation Assay__V1__PreferenceEvaluation;
 
 
 /* --- enums --- */
@@ -216,7 +222,7 @@ struct  Assay__V1__CreatePreferenceProjectRequest
    */
   Assay__V1__RowSelection *prompts;
   /*
-   * at least two
+   * at least two (one when `evaluation`)
    */
   size_t n_candidates;
   Assay__V1__PreferenceCandidate **candidates;
@@ -225,10 +231,14 @@ struct  Assay__V1__CreatePreferenceProjectRequest
    */
   Assay__V1__PreferenceJudgeConfig *judge;
   Assay__V1__PreferenceTieRule tie_rule;
+  /*
+   * for Evaluate only: a single candidate is allowed (it makes no pairs)
+   */
+  protobuf_c_boolean evaluation;
 };
 #define ASSAY__V1__CREATE_PREFERENCE_PROJECT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&assay__v1__create_preference_project_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, ASSAY__V1__PREFERENCE_TIE_RULE__PREFERENCE_TIE_RULE_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, ASSAY__V1__PREFERENCE_TIE_RULE__PREFERENCE_TIE_RULE_UNSPECIFIED, 0 }
 
 
 struct  Assay__V1__GetPreferenceProjectRequest
@@ -550,6 +560,152 @@ struct  Assay__V1__PreferenceLeaderboard
 #define ASSAY__V1__PREFERENCE_LEADERBOARD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&assay__v1__preference_leaderboard__descriptor) \
     , 0,NULL, 0,NULL, 0,NULL, NULL, 0, 0, 0, 0, 0 }
+
+
+struct  Assay__V1__EvaluationRubric__ParametersEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  Assay__V1__ParameterValue *value;
+};
+#define ASSAY__V1__EVALUATION_RUBRIC__PARAMETERS_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&assay__v1__evaluation_rubric__parameters_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * LLM evaluation of a project's candidates: every response is scored against its prompt row's
+ * reference answer (row metadata) by exact match and token F1 (SQuAD-normalised), and, with a
+ * rubric, by a judge model that gives each response an integer score from 1 to 5.
+ */
+struct  Assay__V1__EvaluationRubric
+{
+  ProtobufCMessage base;
+  char *judge_model_id;
+  size_t n_parameters;
+  Assay__V1__EvaluationRubric__ParametersEntry **parameters;
+  /*
+   * what each score means; empty: correctness against the reference
+   */
+  char *criteria;
+};
+#define ASSAY__V1__EVALUATION_RUBRIC__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&assay__v1__evaluation_rubric__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Once every generation run completed. With a rubric, the first call writes the rubric prompts
+ * and starts the judge's run (one per project, rubric and reference key); later calls return
+ * the scores once it completed. Calls are idempotent.
+ */
+struct  Assay__V1__EvaluatePreferenceRequest
+{
+  ProtobufCMessage base;
+  char *project_id;
+  /*
+   * the row metadata key of the reference answer; default "reference"
+   */
+  char *reference_key;
+  /*
+   * optional
+   */
+  Assay__V1__EvaluationRubric *rubric;
+  /*
+   * the confirmed estimate of the judge's run, for self-service plans
+   */
+  char *estimate_id;
+  /*
+   * every scored response in `rows`
+   */
+  protobuf_c_boolean include_rows;
+};
+#define ASSAY__V1__EVALUATE_PREFERENCE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&assay__v1__evaluate_preference_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Assay__V1__EvaluationRow
+{
+  ProtobufCMessage base;
+  char *prompt_row_id;
+  char *candidate;
+  /*
+   * empty when the candidate's run failed on the row
+   */
+  char *response;
+  char *reference;
+  protobuf_c_boolean exact_match;
+  double token_f1;
+  /*
+   * 1..5; 0 when not (yet) scored
+   */
+  uint32_t rubric_score;
+};
+#define ASSAY__V1__EVALUATION_ROW__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&assay__v1__evaluation_row__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Assay__V1__CandidateEvaluation
+{
+  ProtobufCMessage base;
+  char *candidate;
+  /*
+   * prompt rows with a reference answer
+   */
+  uint64_t rows;
+  /*
+   * ... without a response (failed rows): they score 0
+   */
+  uint64_t missing;
+  /*
+   * mean over `rows`
+   */
+  double exact_match;
+  double token_f1;
+  /*
+   * responses the judge scored
+   */
+  uint64_t rubric_scored;
+  /*
+   * mean over `rubric_scored`
+   */
+  double rubric_mean;
+  /*
+   * how many responses scored 1, 2, 3, 4, 5
+   */
+  size_t n_rubric_counts;
+  uint64_t *rubric_counts;
+};
+#define ASSAY__V1__CANDIDATE_EVALUATION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&assay__v1__candidate_evaluation__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0,NULL }
+
+
+struct  Assay__V1__PreferenceEvaluation
+{
+  ProtobufCMessage base;
+  char *project_id;
+  char *reference_key;
+  uint64_t rows_with_reference;
+  /*
+   * left out
+   */
+  uint64_t rows_without_reference;
+  /*
+   * empty without a rubric
+   */
+  char *rubric_run_id;
+  Assay__V1__RunState rubric_run_state;
+  size_t n_candidates;
+  Assay__V1__CandidateEvaluation **candidates;
+  size_t n_rows;
+  Assay__V1__EvaluationRow **rows;
+};
+#define ASSAY__V1__PREFERENCE_EVALUATION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&assay__v1__preference_evaluation__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, ASSAY__V1__RUN_STATE__RUN_STATE_UNSPECIFIED, 0,NULL, 0,NULL }
 
 
 /* Assay__V1__PreferenceCandidate__ParametersEntry methods */
@@ -957,6 +1113,104 @@ Assay__V1__PreferenceLeaderboard *
 void   assay__v1__preference_leaderboard__free_unpacked
                      (Assay__V1__PreferenceLeaderboard *message,
                       ProtobufCAllocator *allocator);
+/* Assay__V1__EvaluationRubric__ParametersEntry methods */
+void   assay__v1__evaluation_rubric__parameters_entry__init
+                     (Assay__V1__EvaluationRubric__ParametersEntry         *message);
+/* Assay__V1__EvaluationRubric methods */
+void   assay__v1__evaluation_rubric__init
+                     (Assay__V1__EvaluationRubric         *message);
+size_t assay__v1__evaluation_rubric__get_packed_size
+                     (const Assay__V1__EvaluationRubric   *message);
+size_t assay__v1__evaluation_rubric__pack
+                     (const Assay__V1__EvaluationRubric   *message,
+                      uint8_t             *out);
+size_t assay__v1__evaluation_rubric__pack_to_buffer
+                     (const Assay__V1__EvaluationRubric   *message,
+                      ProtobufCBuffer     *buffer);
+Assay__V1__EvaluationRubric *
+       assay__v1__evaluation_rubric__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   assay__v1__evaluation_rubric__free_unpacked
+                     (Assay__V1__EvaluationRubric *message,
+                      ProtobufCAllocator *allocator);
+/* Assay__V1__EvaluatePreferenceRequest methods */
+void   assay__v1__evaluate_preference_request__init
+                     (Assay__V1__EvaluatePreferenceRequest         *message);
+size_t assay__v1__evaluate_preference_request__get_packed_size
+                     (const Assay__V1__EvaluatePreferenceRequest   *message);
+size_t assay__v1__evaluate_preference_request__pack
+                     (const Assay__V1__EvaluatePreferenceRequest   *message,
+                      uint8_t             *out);
+size_t assay__v1__evaluate_preference_request__pack_to_buffer
+                     (const Assay__V1__EvaluatePreferenceRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Assay__V1__EvaluatePreferenceRequest *
+       assay__v1__evaluate_preference_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   assay__v1__evaluate_preference_request__free_unpacked
+                     (Assay__V1__EvaluatePreferenceRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Assay__V1__EvaluationRow methods */
+void   assay__v1__evaluation_row__init
+                     (Assay__V1__EvaluationRow         *message);
+size_t assay__v1__evaluation_row__get_packed_size
+                     (const Assay__V1__EvaluationRow   *message);
+size_t assay__v1__evaluation_row__pack
+                     (const Assay__V1__EvaluationRow   *message,
+                      uint8_t             *out);
+size_t assay__v1__evaluation_row__pack_to_buffer
+                     (const Assay__V1__EvaluationRow   *message,
+                      ProtobufCBuffer     *buffer);
+Assay__V1__EvaluationRow *
+       assay__v1__evaluation_row__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   assay__v1__evaluation_row__free_unpacked
+                     (Assay__V1__EvaluationRow *message,
+                      ProtobufCAllocator *allocator);
+/* Assay__V1__CandidateEvaluation methods */
+void   assay__v1__candidate_evaluation__init
+                     (Assay__V1__CandidateEvaluation         *message);
+size_t assay__v1__candidate_evaluation__get_packed_size
+                     (const Assay__V1__CandidateEvaluation   *message);
+size_t assay__v1__candidate_evaluation__pack
+                     (const Assay__V1__CandidateEvaluation   *message,
+                      uint8_t             *out);
+size_t assay__v1__candidate_evaluation__pack_to_buffer
+                     (const Assay__V1__CandidateEvaluation   *message,
+                      ProtobufCBuffer     *buffer);
+Assay__V1__CandidateEvaluation *
+       assay__v1__candidate_evaluation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   assay__v1__candidate_evaluation__free_unpacked
+                     (Assay__V1__CandidateEvaluation *message,
+                      ProtobufCAllocator *allocator);
+/* Assay__V1__PreferenceEvaluation methods */
+void   assay__v1__preference_evaluation__init
+                     (Assay__V1__PreferenceEvaluation         *message);
+size_t assay__v1__preference_evaluation__get_packed_size
+                     (const Assay__V1__PreferenceEvaluation   *message);
+size_t assay__v1__preference_evaluation__pack
+                     (const Assay__V1__PreferenceEvaluation   *message,
+                      uint8_t             *out);
+size_t assay__v1__preference_evaluation__pack_to_buffer
+                     (const Assay__V1__PreferenceEvaluation   *message,
+                      ProtobufCBuffer     *buffer);
+Assay__V1__PreferenceEvaluation *
+       assay__v1__preference_evaluation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   assay__v1__preference_evaluation__free_unpacked
+                     (Assay__V1__PreferenceEvaluation *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Assay__V1__PreferenceCandidate__ParametersEntry_Closure)
@@ -1028,6 +1282,24 @@ typedef void (*Assay__V1__PreferencePositionBias_Closure)
 typedef void (*Assay__V1__PreferenceLeaderboard_Closure)
                  (const Assay__V1__PreferenceLeaderboard *message,
                   void *closure_data);
+typedef void (*Assay__V1__EvaluationRubric__ParametersEntry_Closure)
+                 (const Assay__V1__EvaluationRubric__ParametersEntry *message,
+                  void *closure_data);
+typedef void (*Assay__V1__EvaluationRubric_Closure)
+                 (const Assay__V1__EvaluationRubric *message,
+                  void *closure_data);
+typedef void (*Assay__V1__EvaluatePreferenceRequest_Closure)
+                 (const Assay__V1__EvaluatePreferenceRequest *message,
+                  void *closure_data);
+typedef void (*Assay__V1__EvaluationRow_Closure)
+                 (const Assay__V1__EvaluationRow *message,
+                  void *closure_data);
+typedef void (*Assay__V1__CandidateEvaluation_Closure)
+                 (const Assay__V1__CandidateEvaluation *message,
+                  void *closure_data);
+typedef void (*Assay__V1__PreferenceEvaluation_Closure)
+                 (const Assay__V1__PreferenceEvaluation *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1071,6 +1343,10 @@ struct Assay__V1__Preference_Service
                       const Assay__V1__PreferenceLeaderboardRequest *input,
                       Assay__V1__PreferenceLeaderboard_Closure closure,
                       void *closure_data);
+  void (*evaluate)(Assay__V1__Preference_Service *service,
+                   const Assay__V1__EvaluatePreferenceRequest *input,
+                   Assay__V1__PreferenceEvaluation_Closure closure,
+                   void *closure_data);
 };
 typedef void (*Assay__V1__Preference_ServiceDestroy)(Assay__V1__Preference_Service *);
 void assay__v1__preference__init (Assay__V1__Preference_Service *service,
@@ -1087,7 +1363,8 @@ void assay__v1__preference__init (Assay__V1__Preference_Service *service,
       function_prefix__ ## send_to_review,\
       function_prefix__ ## list_pairs,\
       function_prefix__ ## export,\
-      function_prefix__ ## leaderboard  }
+      function_prefix__ ## leaderboard,\
+      function_prefix__ ## evaluate  }
 void assay__v1__preference__create_project(ProtobufCService *service,
                                            const Assay__V1__CreatePreferenceProjectRequest *input,
                                            Assay__V1__PreferenceProject_Closure closure,
@@ -1124,6 +1401,10 @@ void assay__v1__preference__leaderboard(ProtobufCService *service,
                                         const Assay__V1__PreferenceLeaderboardRequest *input,
                                         Assay__V1__PreferenceLeaderboard_Closure closure,
                                         void *closure_data);
+void assay__v1__preference__evaluate(ProtobufCService *service,
+                                     const Assay__V1__EvaluatePreferenceRequest *input,
+                                     Assay__V1__PreferenceEvaluation_Closure closure,
+                                     void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1154,6 +1435,12 @@ extern const ProtobufCMessageDescriptor assay__v1__preference_rating__descriptor
 extern const ProtobufCMessageDescriptor assay__v1__preference_win_rates__descriptor;
 extern const ProtobufCMessageDescriptor assay__v1__preference_position_bias__descriptor;
 extern const ProtobufCMessageDescriptor assay__v1__preference_leaderboard__descriptor;
+extern const ProtobufCMessageDescriptor assay__v1__evaluation_rubric__descriptor;
+extern const ProtobufCMessageDescriptor assay__v1__evaluation_rubric__parameters_entry__descriptor;
+extern const ProtobufCMessageDescriptor assay__v1__evaluate_preference_request__descriptor;
+extern const ProtobufCMessageDescriptor assay__v1__evaluation_row__descriptor;
+extern const ProtobufCMessageDescriptor assay__v1__candidate_evaluation__descriptor;
+extern const ProtobufCMessageDescriptor assay__v1__preference_evaluation__descriptor;
 extern const ProtobufCServiceDescriptor assay__v1__preference__descriptor;
 
 PROTOBUF_C__END_DECLS

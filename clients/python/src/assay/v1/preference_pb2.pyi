@@ -24,19 +24,90 @@ PREFERENCE_TIE_RULE_DROP: PreferenceTieRule
 PREFERENCE_TIE_RULE_KTO: PreferenceTieRule
 PREFERENCE_TIE_RULE_UNSPECIFIED: PreferenceTieRule
 
+class CandidateEvaluation(_message.Message):
+    __slots__ = ["candidate", "exact_match", "missing", "rows", "rubric_counts", "rubric_mean", "rubric_scored", "token_f1"]
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
+    EXACT_MATCH_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    RUBRIC_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    RUBRIC_MEAN_FIELD_NUMBER: _ClassVar[int]
+    RUBRIC_SCORED_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_F1_FIELD_NUMBER: _ClassVar[int]
+    candidate: str
+    exact_match: float
+    missing: int
+    rows: int
+    rubric_counts: _containers.RepeatedScalarFieldContainer[int]
+    rubric_mean: float
+    rubric_scored: int
+    token_f1: float
+    def __init__(self, candidate: _Optional[str] = ..., rows: _Optional[int] = ..., missing: _Optional[int] = ..., exact_match: _Optional[float] = ..., token_f1: _Optional[float] = ..., rubric_scored: _Optional[int] = ..., rubric_mean: _Optional[float] = ..., rubric_counts: _Optional[_Iterable[int]] = ...) -> None: ...
+
 class CreatePreferenceProjectRequest(_message.Message):
-    __slots__ = ["candidates", "judge", "name", "prompts", "tie_rule"]
+    __slots__ = ["candidates", "evaluation", "judge", "name", "prompts", "tie_rule"]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
     JUDGE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
     TIE_RULE_FIELD_NUMBER: _ClassVar[int]
     candidates: _containers.RepeatedCompositeFieldContainer[PreferenceCandidate]
+    evaluation: bool
     judge: PreferenceJudgeConfig
     name: str
     prompts: _run_pb2.RowSelection
     tie_rule: PreferenceTieRule
-    def __init__(self, name: _Optional[str] = ..., prompts: _Optional[_Union[_run_pb2.RowSelection, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[PreferenceCandidate, _Mapping]]] = ..., judge: _Optional[_Union[PreferenceJudgeConfig, _Mapping]] = ..., tie_rule: _Optional[_Union[PreferenceTieRule, str]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., prompts: _Optional[_Union[_run_pb2.RowSelection, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[PreferenceCandidate, _Mapping]]] = ..., judge: _Optional[_Union[PreferenceJudgeConfig, _Mapping]] = ..., tie_rule: _Optional[_Union[PreferenceTieRule, str]] = ..., evaluation: bool = ...) -> None: ...
+
+class EvaluatePreferenceRequest(_message.Message):
+    __slots__ = ["estimate_id", "include_rows", "project_id", "reference_key", "rubric"]
+    ESTIMATE_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ROWS_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_KEY_FIELD_NUMBER: _ClassVar[int]
+    RUBRIC_FIELD_NUMBER: _ClassVar[int]
+    estimate_id: str
+    include_rows: bool
+    project_id: str
+    reference_key: str
+    rubric: EvaluationRubric
+    def __init__(self, project_id: _Optional[str] = ..., reference_key: _Optional[str] = ..., rubric: _Optional[_Union[EvaluationRubric, _Mapping]] = ..., estimate_id: _Optional[str] = ..., include_rows: bool = ...) -> None: ...
+
+class EvaluationRow(_message.Message):
+    __slots__ = ["candidate", "exact_match", "prompt_row_id", "reference", "response", "rubric_score", "token_f1"]
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
+    EXACT_MATCH_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_ROW_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    RUBRIC_SCORE_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_F1_FIELD_NUMBER: _ClassVar[int]
+    candidate: str
+    exact_match: bool
+    prompt_row_id: str
+    reference: str
+    response: str
+    rubric_score: int
+    token_f1: float
+    def __init__(self, prompt_row_id: _Optional[str] = ..., candidate: _Optional[str] = ..., response: _Optional[str] = ..., reference: _Optional[str] = ..., exact_match: bool = ..., token_f1: _Optional[float] = ..., rubric_score: _Optional[int] = ...) -> None: ...
+
+class EvaluationRubric(_message.Message):
+    __slots__ = ["criteria", "judge_model_id", "parameters"]
+    class ParametersEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _run_pb2.ParameterValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_run_pb2.ParameterValue, _Mapping]] = ...) -> None: ...
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    JUDGE_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    criteria: str
+    judge_model_id: str
+    parameters: _containers.MessageMap[str, _run_pb2.ParameterValue]
+    def __init__(self, judge_model_id: _Optional[str] = ..., parameters: _Optional[_Mapping[str, _run_pb2.ParameterValue]] = ..., criteria: _Optional[str] = ...) -> None: ...
 
 class ExportPreferenceRequest(_message.Message):
     __slots__ = ["format", "min_agreement", "min_margin", "project_id", "source"]
@@ -120,6 +191,26 @@ class PreferenceCandidate(_message.Message):
     parameters: _containers.MessageMap[str, _run_pb2.ParameterValue]
     run_id: str
     def __init__(self, name: _Optional[str] = ..., model_id: _Optional[str] = ..., parameters: _Optional[_Mapping[str, _run_pb2.ParameterValue]] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class PreferenceEvaluation(_message.Message):
+    __slots__ = ["candidates", "project_id", "reference_key", "rows", "rows_with_reference", "rows_without_reference", "rubric_run_id", "rubric_run_state"]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_KEY_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_WITHOUT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    ROWS_WITH_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    RUBRIC_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUBRIC_RUN_STATE_FIELD_NUMBER: _ClassVar[int]
+    candidates: _containers.RepeatedCompositeFieldContainer[CandidateEvaluation]
+    project_id: str
+    reference_key: str
+    rows: _containers.RepeatedCompositeFieldContainer[EvaluationRow]
+    rows_with_reference: int
+    rows_without_reference: int
+    rubric_run_id: str
+    rubric_run_state: _run_pb2.RunState
+    def __init__(self, project_id: _Optional[str] = ..., reference_key: _Optional[str] = ..., rows_with_reference: _Optional[int] = ..., rows_without_reference: _Optional[int] = ..., rubric_run_id: _Optional[str] = ..., rubric_run_state: _Optional[_Union[_run_pb2.RunState, str]] = ..., candidates: _Optional[_Iterable[_Union[CandidateEvaluation, _Mapping]]] = ..., rows: _Optional[_Iterable[_Union[EvaluationRow, _Mapping]]] = ...) -> None: ...
 
 class PreferenceJudgeConfig(_message.Message):
     __slots__ = ["inconsistent", "instructions", "model_id", "parameters"]

@@ -481,6 +481,9 @@ class PreferenceStub:
     def leaderboard(self, request: preference_pb2.PreferenceLeaderboardRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceLeaderboard:
         return self._channel.unary('/assay.v1.Preference/Leaderboard', request, preference_pb2.PreferenceLeaderboard, timeout=timeout, metadata=metadata)
 
+    def evaluate(self, request: preference_pb2.EvaluatePreferenceRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceEvaluation:
+        return self._channel.unary('/assay.v1.Preference/Evaluate', request, preference_pb2.PreferenceEvaluation, timeout=timeout, metadata=metadata)
+
 class AsyncPreferenceStub:
     """`assay.v1.Preference`"""
 
@@ -513,6 +516,9 @@ class AsyncPreferenceStub:
 
     async def leaderboard(self, request: preference_pb2.PreferenceLeaderboardRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceLeaderboard:
         return await self._channel.unary('/assay.v1.Preference/Leaderboard', request, preference_pb2.PreferenceLeaderboard, timeout=timeout, metadata=metadata)
+
+    async def evaluate(self, request: preference_pb2.EvaluatePreferenceRequest, *, timeout: Optional[float] = None, metadata: Optional[Metadata] = None) -> preference_pb2.PreferenceEvaluation:
+        return await self._channel.unary('/assay.v1.Preference/Evaluate', request, preference_pb2.PreferenceEvaluation, timeout=timeout, metadata=metadata)
 
 class ReflectionStub:
     """`assay.v1.Reflection`"""
