@@ -37,30 +37,29 @@ class IngestSummary:
 
 def _batches(dataset_id: str, rows: Iterable[RowLike], batch_rows: int) -> Iterator[catalog_pb2.IngestBatch]:
     """Groups rows into IngestBatch messages of at most `batch_rows` rows (one message per
-    batch, not per row: the per-message cost is paid once per batch)."""
+    batch, not per row: the per-message cost is paid once per batch). Rows keep their order,
+    so a `RowError.index` is the row's position in its batch whatever mix of dicts and
+    DataRow messages the caller passes."""
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
     batch = catalog_pb2.IngestBatch(dataset_id=dataset_id)
-    pending: List[catalog_pb2.DataRow] = []
-    add = batch.rows.add
+    add, append = batch.rows.add, batch.rows.append
     n = 0
+    message_type = catalog_pb2.DataRow
     for row in rows:
-        if isinstance(row, catalog_pb2.DataRow):
-            pending.append(row)
+        if type(row) is dict:
+            add(**row)  # the common case first: upb builds the row from the dict in C
+        elif isinstance(row, message_type):
+            append(row)  # a copy, in place
         else:
             add(**row)
         n += 1
         if n == batch_rows:
-            if pending:
-                batch.rows.extend(pending)
-                pending = []
             yield batch
             batch = catalog_pb2.IngestBatch()
-            add = batch.rows.add
+            add, append = batch.rows.add, batch.rows.append
             n = 0
     if n:
-        if pending:
-            batch.rows.extend(pending)
         yield batch
 
 
