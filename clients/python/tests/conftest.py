@@ -95,3 +95,34 @@ def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):  # type
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+HERE = Path(__file__).resolve().parent
+
+
+def wait_registered(log: Path, proc: "subprocess.Popen[bytes]", times: int = 1) -> None:
+    """Until the worker's log says it registered (`times` times: after reconnecting)."""
+    def ready() -> bool:
+        assert proc.poll() is None, f"the worker exited: {log.read_text()}"
+        return log.read_text().count("registered as") >= times
+    wait_for(ready, 60, "the worker to register")
+
+
+@pytest.fixture(scope="session")
+def models_worker(server: Server, tmp_path_factory: pytest.TempPathFactory) -> "subprocess.Popen[bytes]":
+    """tests/models_worker.py (test-parity, test-writer, test-judge), one process for the session."""
+    tmp = tmp_path_factory.mktemp("models-worker")
+    log = tmp / "worker.log"
+    proc = server.start_worker(HERE / "models_worker.py", "--version", str(os.getpid()), "--batch", "8",
+                               "--concurrency", "2", log=log)
+    wait_registered(log, proc)
+    return proc
+
+
+def run_to_end(client: assay.Client, run_id: str) -> "assay.run_pb2.ModelRun":
+    """Watches a run until it ends; its last state."""
+    last = None
+    for last in client.run.watch(assay.run_pb2.WatchRunRequest(id=run_id), timeout=120):
+        pass
+    assert last is not None
+    return last
