@@ -119,6 +119,21 @@ def test_cycles_and_invoices(client: assay.Client) -> None:
         client.billing.close_cycle(billing_pb2.CloseCycleRequest(cycle=current))
     with pytest.raises(InvalidArgument):
         client.billing.close_cycle(billing_pb2.CloseCycleRequest(cycle="March"))
+    # The last cycle that ended (the month before the organisation existed): an empty invoice,
+    # the same one however often it is closed.
+    year, month = map(int, current.split("-"))
+    previous = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
+    invoice = client.billing.close_cycle(billing_pb2.CloseCycleRequest())
+    assert (invoice.cycle, invoice.total, invoice.total_microdollars, list(invoice.lines)) == (previous, "0.00", 0, [])
+    assert invoice.plan == billing_pb2.PLAN_ENTERPRISE and invoice.period_end_micros > invoice.period_start_micros
+    assert client.billing.close_cycle(billing_pb2.CloseCycleRequest(cycle=previous)).id == invoice.id
+    assert invoice.id in {i.id for i in client.billing.list_invoices(billing_pb2.ListInvoicesRequest()).invoices}
+    as_json = client.billing.export_invoice(billing_pb2.ExportInvoiceRequest(cycle=previous))
+    assert json.loads(as_json.content)["id"] == invoice.id and as_json.file_name.endswith(".json")
+    as_csv = client.billing.export_invoice(billing_pb2.ExportInvoiceRequest(
+        cycle=previous, format=billing_pb2.INVOICE_FORMAT_CSV)).content.decode()
+    header, total = as_csv.splitlines()
+    assert header.startswith("invoice,cycle,kind,") and total.split(",")[2] == "total" and total.split(",")[-2] == "0.00"
     with pytest.raises(NotFound):
         client.billing.export_invoice(billing_pb2.ExportInvoiceRequest(cycle="1999-01"))
 
