@@ -18,7 +18,7 @@ import argparse
 import asyncio
 import logging
 import socket
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Type
 
 from assay.rpc import AsyncBidiCall, AsyncChannel, RpcError
 from assay.v1 import catalog_pb2, run_pb2, worker_pb2
@@ -181,8 +181,10 @@ class Worker:
             slots.release()
 
 
-def main(argv: Optional[List[str]] = None, models: Optional[Sequence[Model]] = None) -> None:
-    """The command line of a worker script: `--addr HOST:PORT --key-file PATH` (or `--key`)."""
+def main(argv: Optional[List[str]] = None, models: Optional[Sequence[Model]] = None,
+         worker_type: Type[Worker] = Worker) -> None:
+    """The command line of a worker script: `--addr HOST:PORT --key-file PATH` (or `--key`);
+    `worker_type` is a `Worker` subclass to serve with instead."""
     parser = argparse.ArgumentParser(description="Serve models to an Assay server")
     parser.add_argument("--addr", default="127.0.0.1:7400")
     parser.add_argument("--key", help="an admin API key of the server operator's organisation")
@@ -195,5 +197,5 @@ def main(argv: Optional[List[str]] = None, models: Optional[Sequence[Model]] = N
     if not key:
         parser.error("give --key or --key-file")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    Worker(args.addr, api_key=key, models=list(models or []), name=args.name, concurrency=args.concurrency,
-           max_batch_size=args.batch).serve()
+    worker_type(args.addr, api_key=key, models=list(models or []), name=args.name, concurrency=args.concurrency,
+                max_batch_size=args.batch).serve()
