@@ -12,6 +12,7 @@ struct AssayMain {
         server:
           serve      [--addr HOST:PORT] [--data DIR] [--max-connections N] [--log-level debug|info|warning|error]
                      [--postgres URL] [--postgres-pool N] [--services catalog,run,billing,compare,review] [--run-lease SECONDS]
+                     [--worker-batch-timeout SECONDS]   a worker's batch moves on after this (default 600, 0: never)
                      [--models-config FILE]   more chat models: OpenAI-compatible endpoints (docs/models.md)
                      listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)
 

@@ -25,11 +25,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *options: str) -> None:
         self.data = tmp / "data"
         self.addr = f"127.0.0.1:{free_port()}"
-        self.log = open(tmp / "server.log", "wb")
-        self.proc = subprocess.Popen([ASSAY_BIN, "serve", "--addr", self.addr, "--data", str(self.data)],
+        self.log_path = tmp / "server.log"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([ASSAY_BIN, "serve", "--addr", self.addr, "--data", str(self.data), *options],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while True:

@@ -1,7 +1,8 @@
 """Model workers serving runs: a Python worker process registers a card and answers batches
 (usage out); a second worker SIGKILLed mid-batch, or whose heartbeats stop while its connection
-stays open, has its batch handed to the first, each row predicted once; several workers share
-a run's batches; one worker serves several cards."""
+stays open, or that hangs on it past the server's batch timeout, has its batch handed to the
+first, each row predicted once; several workers share a run's batches; one worker serves
+several cards."""
 from __future__ import annotations
 
 import os
@@ -207,3 +208,31 @@ def test_one_worker_serves_several_cards(client: assay.Client, models_worker) ->
     assert answers[f"{ds.id}-5"].free_text == "ROW 5"
     parities = {r.global_key: r.predictions[0].value for r in all_rows(client, parity.id)}
     assert [parities[f"{ds.id}-{i}"].radio_option_id for i in range(6)] == ["even", "odd", "even", "even", "even", "odd"]
+
+
+def test_a_hung_worker_loses_its_batch_after_the_batch_timeout(tmp_path: Path) -> None:
+    # Its own server, whose workers get 2 s per batch (the default is 600 s).
+    (tmp_path / "server").mkdir()
+    server = Server(tmp_path / "server", "--worker-batch-timeout", "2")
+    try:
+        with assay.Client(server.addr, api_key=server.key) as client:
+            version = uuid.uuid4().hex[:8]
+            hold = tmp_path / "held.txt"
+            steady_log, hung_log = tmp_path / "steady.log", tmp_path / "hung.log"
+            steady = server.start_worker(HERE / "upper_worker.py", "--version", version, "--batch", "4", log=steady_log)
+            wait_registered(steady_log, steady)
+            # Holds its first batch for good while its heartbeats go on: only the deadline moves it.
+            hung = server.start_worker(HERE / "upper_worker.py", "--version", version, "--batch", "4",
+                                       "--hold-file", str(hold), log=hung_log)
+            wait_registered(hung_log, hung)
+            tag = f"hung-{version}"
+            ds, onto = setup_rows(client, 16, tag)
+            run = upper_run(client, ds, onto, "py worker hung")
+            wait_for(hold.exists, 60, "the hung worker to take a batch")
+            rows = predicted_once(client, run.id, 16, tag)
+            held = hold.read_text().split(",")
+            assert all(row_id in {r.data_row_id for r in rows} for row_id in held)
+            assert hung.poll() is None and hung_log.read_text().count("registered as") == 1  # never disconnected
+            wait_for(lambda: "did not answer a batch in time" in server.log_path.read_text(), 10, "the server's warning")
+    finally:
+        server.stop()
