@@ -48,6 +48,7 @@ class Server:
             time.sleep(0.1)
         self.key = (self.data / "admin.key").read_text().strip()
         self.workers: List[subprocess.Popen[bytes]] = []
+        self.session_workers: List[subprocess.Popen[bytes]] = []  # kept between tests
 
     def _hostport(self) -> tuple[str, int]:
         host, port = self.addr.rsplit(":", 1)
@@ -80,6 +81,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     s = Server(tmp_path_factory.mktemp("assay"))
     yield s
     s.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_stray_workers(server: Server) -> Iterator[None]:
+    """Kills the workers a test started, even when it failed before stopping them (a worker
+    left connected would take the next test's batches)."""
+    yield
+    for w in server.workers:
+        if w not in server.session_workers and w.poll() is None:
+            w.kill()
+            w.wait()
 
 
 @pytest.fixture()
@@ -117,6 +129,7 @@ def models_worker(server: Server, tmp_path_factory: pytest.TempPathFactory) -> "
     proc = server.start_worker(HERE / "models_worker.py", "--version", str(os.getpid()), "--batch", "8",
                                "--concurrency", "2", log=log)
     wait_registered(log, proc)
+    server.session_workers.append(proc)
     return proc
 
 

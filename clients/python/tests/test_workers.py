@@ -135,11 +135,15 @@ def stop(*procs) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_worker_whose_heartbeats_stop_has_its_batch_handed_over(server: Server, client: assay.Client,
-                                                                  tmp_path: Path) -> None:
+                                                                  tmp_path: Path, models_worker) -> None:  # type: ignore[no-untyped-def]
+    # With the session's models worker connected (concurrency 2), the run keeps 4 batches in
+    # flight for the 2 slots of these two workers, so the silent one is sent a second batch while
+    # it holds the first: it must still see its call end.
     version = uuid.uuid4().hex[:8]
     hold = tmp_path / "held.txt"
     steady_log, silent_log = tmp_path / "steady.log", tmp_path / "silent.log"
-    steady = server.start_worker(HERE / "upper_worker.py", "--version", version, "--batch", "4", log=steady_log)
+    steady = server.start_worker(HERE / "upper_worker.py", "--version", version, "--batch", "4", "--delay", "0.3",
+                                 log=steady_log)
     wait_registered(steady_log, steady)
     silent = server.start_worker(HERE / "upper_worker.py", "--version", version, "--batch", "4",
                                  "--hold-file", str(hold), "--mute", log=silent_log)
@@ -155,8 +159,14 @@ def test_a_worker_whose_heartbeats_stop_has_its_batch_handed_over(server: Server
     # The server gave up on the worker (its process alive, its connection open) for its silence,
     # and the worker, heard again, registered anew.
     assert silent.poll() is None
-    wait_for(lambda: "no heartbeat from worker" in silent_log.read_text(), 30, "the server's reason in the worker log")
+    try:
+        wait_for(lambda: "no heartbeat from worker" in silent_log.read_text(), 30, "the server's reason in the worker log")
+    except AssertionError:
+        raise AssertionError(silent_log.read_text()) from None
     wait_registered(silent_log, silent, times=2)
+    silent_id = silent_log.read_text().split("registered as ", 1)[1].split()[0]
+    left = [line for line in server.log_path.read_text().splitlines() if f"worker={silent_id} " in line and "left" in line]
+    assert len(left) == 1 and "no heartbeat" in left[0] and "batches_moved=2" in left[0], left
     stop(steady, silent)
 
 

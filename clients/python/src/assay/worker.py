@@ -139,7 +139,9 @@ class Worker:
                     if message is None:
                         return
                     if message.WhichOneof("kind") == "batch":
-                        await slots.acquire()
+                        # The batch waits for a slot in its task, not here: the server may send
+                        # more batches than `concurrency`, and this loop must keep reading to
+                        # see the call end (then the batches it holds are handed over).
                         task = asyncio.create_task(self._answer(call, message.batch, slots))
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)
@@ -158,7 +160,7 @@ class Worker:
 
     async def _answer(self, call: AsyncBidiCall[worker_pb2.WorkerMessage, worker_pb2.ServerMessage],
                       batch: worker_pb2.PredictBatch, slots: asyncio.Semaphore) -> None:
-        try:
+        async with slots:
             result = worker_pb2.BatchResult(batch_id=batch.batch_id)
             model = self.models.get(batch.model_id)
             if model is None:
@@ -177,8 +179,6 @@ class Worker:
                     result.error = f"model {batch.model_id} failed: {type(e).__name__}: {e}"
             await call.send(worker_pb2.WorkerMessage(result=result))
             self.batches_done += 1
-        finally:
-            slots.release()
 
 
 def main(argv: Optional[List[str]] = None, models: Optional[Sequence[Model]] = None,
