@@ -240,8 +240,10 @@ public final class RemoteWorkerProvider: ModelProvider {
             return (p.worker, p.continuation)
         }
         guard let expired else { return }
-        logger.warning("a worker did not answer a batch in time", [("worker", expired.worker), ("timeout", "\(timeout)")])
-        expired.continuation.resume(returning: .lost(expired.worker, "\(expired.worker) did not answer batch \(batchID) within \(timeout)"))
+        logger.warning(
+            "a worker did not answer a batch in time", [("worker", expired.worker), ("timeout", "\(timeout)")])
+        let reason = "\(expired.worker) did not answer batch \(batchID) within \(timeout)"
+        expired.continuation.resume(returning: .lost(expired.worker, reason))
     }
 
     func dispatch(_ request: PredictRequest, avoiding: Set<String>, batchID: UInt64) async -> Outcome {

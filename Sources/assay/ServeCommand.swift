@@ -50,7 +50,9 @@ enum ServeCommand {
         }
         var batchTimeout: Duration? = RemoteWorkerProvider.defaultBatchTimeout
         if let text = args.option("worker-batch-timeout") ?? environment("ASSAY_WORKER_BATCH_TIMEOUT") {
-            guard let seconds = Double(text), seconds >= 0 else { throw UsageError("--worker-batch-timeout needs seconds (0: no limit)") }
+            guard let seconds = Double(text), seconds >= 0 else {
+                throw UsageError("--worker-batch-timeout needs seconds (0: no limit)")
+            }
             batchTimeout = seconds == 0 ? nil : .milliseconds(Int64(seconds * 1000))
         }
         let levelText = args.option("log-level") ?? environment("ASSAY_LOG_LEVEL") ?? "info"
@@ -126,8 +128,8 @@ enum ServeCommand {
         logger.info("models", [("served", models.cards.map(\.id).joined(separator: ","))])
         let workers = RemoteWorkerProvider(batchTimeout: batchTimeout, logger: logger.with("service", "worker"))
         let assembly = ServerAssembly(
-            storage: storage, models: models, workers: workers, limits: limits, logger: logger, executor: PollingExecutor.shared,
-            services: services, sharing: sharing)
+            storage: storage, models: models, workers: workers, limits: limits, logger: logger,
+            executor: PollingExecutor.shared, services: services, sharing: sharing)
         let server = assembly.server
         let health = assembly.health
 

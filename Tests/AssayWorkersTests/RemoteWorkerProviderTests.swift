@@ -8,18 +8,25 @@ import Testing
 /// The provider's dispatch without sockets: workers are outboxes the test reads and answers.
 @Suite(.timeLimit(.minutes(1))) struct RemoteWorkerProviderTests {
     static let card = AssayCore.ModelCard(
-        id: "echo", name: "Echo", version: "1", taskKinds: [.generation], mediaTypes: [.text], outputKinds: [.freeText], provider: "worker")
+        id: "echo", name: "Echo", version: "1", taskKinds: [.generation], mediaTypes: [.text], outputKinds: [.freeText],
+        provider: "worker")
 
     static func request(_ texts: [String]) -> PredictRequest {
         PredictRequest(
             card: card, parameters: [:], targets: [TargetFeature(modelClass: "text", kind: .freeText)],
-            rows: texts.enumerated().map { ModelInput(rowID: ObjectID(rawValue: "dr_\($0.offset)"), mediaType: .text, text: $0.element) })
+            rows: texts.enumerated().map {
+                ModelInput(rowID: ObjectID(rawValue: "dr_\($0.offset)"), mediaType: .text, text: $0.element)
+            })
     }
 
     static func answer(_ batch: PredictBatch, by worker: String) -> BatchResult {
-        BatchResult(batchId: batch.batchId, rows: batch.rows.map { row in
-            WorkerRowResult(predictions: [WorkerPrediction(modelClass: "text", value: .text(row.text + " from " + worker))])
-        })
+        BatchResult(
+            batchId: batch.batchId,
+            rows: batch.rows.map { row in
+                WorkerRowResult(predictions: [
+                    WorkerPrediction(modelClass: "text", value: .text(row.text + " from " + worker))
+                ])
+            })
     }
 
     @Test func aHungWorkersBatchMovesOnAfterTheBatchTimeout() async throws {
@@ -31,12 +38,16 @@ import Testing
         let started = ContinuousClock.now
         let result = try await withThrowingTaskGroup(of: [RowPrediction]?.self) { group in
             group.addTask {
-                for await message in hung.outbox { if case .batch(let batch)? = message.kind { held.batches.withLock { $0.append(batch) } } }
+                for await message in hung.outbox {
+                    if case .batch(let batch)? = message.kind { held.batches.withLock { $0.append(batch) } }
+                }
                 return nil
             }
             group.addTask {
                 for await message in steady.outbox {
-                    if case .batch(let batch)? = message.kind { provider.complete(steady.workerID, Self.answer(batch, by: "steady")) }
+                    if case .batch(let batch)? = message.kind {
+                        provider.complete(steady.workerID, Self.answer(batch, by: "steady"))
+                    }
                 }
                 return nil
             }
@@ -61,10 +72,11 @@ import Testing
             group.cancelAll()
             return out
         }
-        #expect(result == [
-            .success([RawPrediction(modelClass: "text", value: .text("a from steady"))], .zero),
-            .success([RawPrediction(modelClass: "text", value: .text("b from steady"))], .zero),
-        ])
+        #expect(
+            result == [
+                .success([RawPrediction(modelClass: "text", value: .text("a from steady"))], .zero),
+                .success([RawPrediction(modelClass: "text", value: .text("b from steady"))], .zero),
+            ])
     }
 
     @Test func aBatchAnsweredInTimeIsNotMoved() async throws {
@@ -73,7 +85,9 @@ import Testing
         let result = try await withThrowingTaskGroup(of: [RowPrediction]?.self) { group in
             group.addTask {
                 for await message in only.outbox {
-                    if case .batch(let batch)? = message.kind { provider.complete(only.workerID, Self.answer(batch, by: "only")) }
+                    if case .batch(let batch)? = message.kind {
+                        provider.complete(only.workerID, Self.answer(batch, by: "only"))
+                    }
                 }
                 return nil
             }
