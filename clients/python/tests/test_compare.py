@@ -3,6 +3,7 @@
 19; run B (wrong_every=2) on every odd I. Every number asserted follows from that by hand."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Iterator
@@ -151,3 +152,20 @@ def test_compare_errors_are_statuses(client: assay.Client, parity: Parity) -> No
     with pytest.raises(InvalidArgument) as by:
         client.compare.rank_rows(compare_pb2.RankRowsRequest(run_id=parity.run_a, by="luck"))
     assert "luck" in by.value.message
+
+
+def test_the_asyncio_client_gives_the_same_answers(server, client: assay.Client, parity: Parity) -> None:  # type: ignore[no-untyped-def]
+    request = compare_pb2.CompareRunsRequest(first_run_id=parity.run_a, second_run_id=parity.run_b, seed=7,
+                                             resamples=100)
+
+    async def main() -> tuple[compare_pb2.CompareRunsResponse, int]:
+        async with await assay.AsyncClient.connect(server.addr, api_key=server.key) as c:
+            compared = await c.compare.compare_runs(request)
+            report = b"".join([chunk.data async for chunk in c.compare.report(
+                compare_pb2.ReportRequest(run_ids=[parity.run_a], resamples=50))])
+            with pytest.raises(NotFound):
+                await c.compare.cell_rows(compare_pb2.CellRowsRequest(run_id="run_missing", truth="a", predicted="b"))
+            return compared, len(report)
+
+    compared, report_bytes = asyncio.run(main())
+    assert compared == client.compare.compare_runs(request) and report_bytes > 1000
