@@ -94,6 +94,13 @@ def test_catalog(client: assay.Client) -> None:
     assert mixed.created == 3
     client.catalog.delete_data_rows(catalog_pb2.DeleteDataRowsRequest(ids=[
         client.catalog.get_data_row(catalog_pb2.GetDataRowRequest(global_key=f"mix-{i}")).id for i in (0, 2, 3)]))
+    # Rows near the 1 MiB row limit: 10 of them pass the 4 MiB frame limit, so the batch is split.
+    big = client.ingest(ds.id, ({"global_key": f"big-{i}", "media_type": catalog_pb2.IMAGE,
+                                 "content": bytes([i]) * 900_000} for i in range(10)))
+    assert (big.rows, big.created, big.errors, big.batches) == (10, 10, [], 4)
+    assert client.catalog.get_data_row(catalog_pb2.GetDataRowRequest(global_key="big-7")).content == bytes([7]) * 900_000
+    client.catalog.delete_data_rows(catalog_pb2.DeleteDataRowsRequest(ids=[
+        client.catalog.get_data_row(catalog_pb2.GetDataRowRequest(global_key=f"big-{i}")).id for i in range(10)]))
     row = client.catalog.get_data_row(catalog_pb2.GetDataRowRequest(global_key="cat-0"))
     assert row.text == "changed"
     page = client.catalog.list_data_rows(catalog_pb2.ListDataRowsRequest(dataset_id=ds.id, page_size=100,

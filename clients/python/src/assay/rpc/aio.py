@@ -594,6 +594,17 @@ class AsyncBidiCall(_CallBase, Generic[Req, Resp]):
             self._channel._abandon(stream)
             raise
 
+    async def send_encoded(self, data: bytes) -> None:
+        """`send` for a message already encoded (its `SerializeToString()`)."""
+        if self._done_writing:
+            raise RuntimeError("send after done_writing")
+        stream = self._start()
+        try:
+            await self._channel._send_before(stream, data, self._deadline)
+        except BaseException:
+            self._channel._abandon(stream)
+            raise
+
     def done_writing(self) -> None:
         """Ends the client's side of the call."""
         if not self._done_writing:
