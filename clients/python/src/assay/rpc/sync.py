@@ -155,6 +155,10 @@ class BidiCall(Generic[Req, Resp]):
     def send(self, message: Req) -> None:
         self._channel._run(self._call.send(message))
 
+    def send_encoded(self, data: bytes) -> None:
+        """`send` for a message already encoded (its `SerializeToString()`)."""
+        self._channel._run(self._call.send_encoded(data))
+
     def done_writing(self) -> None:
         self._channel._call_soon(self._call.done_writing)
 
