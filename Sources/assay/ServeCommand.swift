@@ -146,7 +146,8 @@ enum ServeCommand {
             health.shutDown()
             Task { await server.shutdown() }
         }
-        await server.run(on: listener)
+        // The listener and the lifecycle services (the billing cycle scheduler) until shutdown.
+        await assembly.run(on: listener)
         signals.cancel()
         await assembly.stop()
         for chat in chats { await chat.shutdown() }
