@@ -11,7 +11,8 @@ struct AssayMain {
 
         server:
           serve      [--addr HOST:PORT] [--data DIR] [--max-connections N] [--log-level debug|info|warning|error]
-                     [--postgres URL] [--postgres-pool N] [--services catalog,run,billing,compare,review] [--run-lease SECONDS]
+                     [--postgres URL] [--postgres-pool N] [--run-lease SECONDS]
+                     [--services catalog,run,billing,compare,review,worker,preference]   host only these (docs/operations.md)
                      [--models-config FILE]   more chat models: OpenAI-compatible endpoints (docs/models.md)
                      listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)
 
