@@ -44,6 +44,9 @@ public struct ServerAssembly: Sendable {
     /// Paths callable without an API key.
     public static let unauthenticatedPaths: Set<String> = [HealthService.check.path, HealthService.watch.path]
 
+    /// `clock` is every service's time; `closeCyclesEvery` how often the cycle scheduler looks
+    /// for ended billing cycles (nil: no scheduler, cycles close on demand and when invoices
+    /// are listed) and `sleep` how it waits between passes (tests inject both).
     public init(
         storage: any Storage, models: ModelRegistry = ModelRegistry(providers: []), runBilling: (any RunBilling)? = nil,
         workers: RemoteWorkerProvider? = nil, limits: ServerLimits = ServerLimits(), logger: Logger,
