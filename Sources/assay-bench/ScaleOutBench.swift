@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import AssayNativeModels
 import AssayRPC
 import AssayTransport
 import AssayWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `make bench`, scale-out (issue 10): rows/s of one model run through Tesseract with one
 /// `assay serve` process on a PostgreSQL database, then with two processes on one database
@@ -40,7 +41,9 @@ func scaleOutBench(
             var client: RPCClient?
             for _ in 0..<400 {
                 if index == 0, key.isEmpty { key = adminKey(data) ?? "" }
-                if !key.isEmpty, let c = try? await RPCClient.connect(to: address, metadata: ["authorization": "Bearer \(key)"]) {
+                if !key.isEmpty,
+                    let c = try? await RPCClient.connect(to: address, metadata: ["authorization": "Bearer \(key)"])
+                {
                     client = c
                     break
                 }
@@ -73,7 +76,8 @@ func scaleOutBench(
             RunService.create,
             CreateRunRequest(
                 modelId: "tesseract-ocr", ontologyId: ontology.id,
-                mapping: [ClassMapping(modelClass: "text", featureId: ontology.features[0].id)], rows: RowSelection(datasetId: dataset.id)))
+                mapping: [ClassMapping(modelClass: "text", featureId: ontology.features[0].id)],
+                rows: RowSelection(datasetId: dataset.id)))
         // Polled rather than watched: whichever server records the last rows, the store says when it is done.
         var final = run
         while final.state != .completed, final.state != .failed, final.state != .cancelled {
@@ -86,12 +90,18 @@ func scaleOutBench(
             final.state == .completed && final.progress?.withPredictions == UInt64(images),
             "the run did not predict every row: \(final)")
         rates[count] = Double(images) / seconds
-        say(String(format: "run throughput, %d images through Tesseract, %d server%@ on one PostgreSQL database: %.1f rows/s (%.1f s); servers busy on %@ cores",
-                   images, count, count == 1 ? "" : "s", Double(images) / seconds, seconds,
-                   busy.map { String(format: "%.2f", $0) }.joined(separator: " + ")))
+        say(
+            String(
+                format:
+                    "run throughput, %d images through Tesseract, %d server%@ on one PostgreSQL database: %.1f rows/s (%.1f s); servers busy on %@ cores",
+                images, count, count == 1 ? "" : "s", Double(images) / seconds, seconds,
+                busy.map { String(format: "%.2f", $0) }.joined(separator: " + ")))
     }
     if let one = rates[1], let two = rates[2] {
-        say(String(format: "  two servers / one server = %.2fx (this machine has %d cores; two servers run %d Tesseract workers on them)",
-                   two / one, NativeModels.cores, 2 * NativeModels.cores))
+        say(
+            String(
+                format:
+                    "  two servers / one server = %.2fx (this machine has %d cores; two servers run %d Tesseract workers on them)",
+                two / one, NativeModels.cores, 2 * NativeModels.cores))
     }
 }
