@@ -278,9 +278,6 @@ public struct BillingProvider: RPCService {
 }
 
 extension BillingRefusal {
-    /// The metadata key carrying a refusal's reason code on the call's status.
-    public static let reasonMetadataKey = "assay-billing-reason"
-
     /// The refusal as a status: its kind chooses the code, the reason code travels in the
     /// message ("enable_addon: …") and in the `assay-billing-reason` metadata.
     public var rpcError: RPCError {

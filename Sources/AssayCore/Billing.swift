@@ -259,13 +259,15 @@ public enum Money {
     }
 
     /// Reads "2", "2.5", "0.004", "$1,234.56" (at most six decimals) as micro-dollars; nil
-    /// for anything else, including more precision than a micro-dollar.
+    /// for anything else, including a sign ("-0.5" is not half a dollar), more precision than
+    /// a micro-dollar and more than `Int64.max` micro-dollars.
     public static func parse(_ text: String) -> Int64? {
         var s = Substring(text.filter { $0 != "," })
         if s.hasPrefix("$") { s = s.dropFirst() }
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let wholeText = parts.first, !wholeText.isEmpty, wholeText.allSatisfy(\.isASCII),
-            let whole = Int64(wholeText), whole >= 0
+        // Digits only: `Int64("-0")` is 0, so a sign would otherwise vanish from "-0.5".
+        guard parts.count <= 2, let wholeText = parts.first, !wholeText.isEmpty,
+            wholeText.allSatisfy({ $0.isASCII && $0.isNumber }), let whole = Int64(wholeText)
         else { return nil }
         var fraction: Int64 = 0
         if parts.count == 2 {
@@ -274,8 +276,9 @@ public enum Money {
             fraction = v * Int64([1, 100_000, 10_000, 1_000, 100, 10, 1][f.count])
         }
         let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000)
-        guard !overflow else { return nil }
-        return scaled + fraction
+        let (total, carried) = scaled.addingReportingOverflow(fraction)
+        guard !overflow, !carried else { return nil }
+        return total
     }
 }
 

@@ -120,4 +120,8 @@ public struct BillingRefusal: Error, Hashable, Sendable, CustomStringConvertible
         self.message = message
     }
     public var description: String { "\(reason): \(message)" }
+
+    /// The metadata key carrying a refusal's reason code on the call's status, whichever
+    /// service refused (billing's own calls, a run create, a review send).
+    public static let reasonMetadataKey = "assay-billing-reason"
 }

@@ -74,7 +74,7 @@ public enum RunConvert {
     }
 
     /// A billing refusal as a status whose message starts with the reason code, which also
-    /// travels in the `assay-reason` trailer for clients to act on.
+    /// travels in the `assay-billing-reason` trailer for clients to act on.
     public static func refusal(_ r: BillingRefusal) -> RPCError {
         let code: RPCCode =
             switch r.kind {
@@ -83,6 +83,6 @@ public enum RunConvert {
             case .invalidArgument: .invalidArgument
             case .unavailable: .unavailable
             }
-        return RPCError(code, "\(r.reason): \(r.message)", metadata: ["assay-reason": r.reason])
+        return RPCError(code, "\(r.reason): \(r.message)", metadata: [BillingRefusal.reasonMetadataKey: r.reason])
     }
 }

@@ -140,6 +140,14 @@ public struct RunProvider: RPCService {
     func create(_ request: CreateRunRequest, caller: Caller) async throws -> AssayCore.ModelRun {
         guard request.name.utf8.count <= 200 else { throw RPCError(.invalidArgument, "a run name is at most 200 bytes") }
         guard request.requestId.utf8.count <= 200 else { throw RPCError(.invalidArgument, "request_id is at most 200 bytes") }
+        // A repeated request returns the run it made before billing is asked again: the retry
+        // may come after the confirmed estimate expired, or when the first run's reservation
+        // leaves no room under the budget, and must not be refused for it.
+        if !request.requestId.isEmpty,
+            let existing = try await store.run(organization: caller.organizationID, requestID: request.requestId)
+        {
+            return existing
+        }
         let (card, parameters, targets) = try await plan(
             modelID: request.modelId, ontologyID: request.ontologyId, mapping: request.mapping, parameters: request.parameters, caller: caller)
         let selection = try await select(request.rows, caller: caller, limit: RowSelector.maximumRows)
@@ -165,7 +173,7 @@ public struct RunProvider: RPCService {
             throw error
         }
         if stored.id != run.id {
-            await release(run, card: card)  // a repeated request: the first run stands
+            await release(run, card: card)  // a concurrent repeat of the request: the first run stands
         } else {
             engine.launch(stored)
         }

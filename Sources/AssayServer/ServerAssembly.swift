@@ -12,6 +12,7 @@ public import AssayModels
 public import AssayRPC
 public import AssayRuns
 public import AssayStorage
+public import AssayTransport
 import AssayWire
 public import AssayWorkers
 
@@ -36,14 +37,23 @@ public struct ServerAssembly: Sendable {
     /// Whether this server works on model runs (it hosts the run service).
     public let hostsRuns: Bool
 
+    /// What runs beside the listeners for as long as the server does (`run(on:)`): the billing
+    /// cycle scheduler when the server hosts billing.
+    public let lifecycleServices: [any LifecycleService]
+
     /// Paths callable without an API key.
     public static let unauthenticatedPaths: Set<String> = [HealthService.check.path, HealthService.watch.path]
 
+    /// `clock` is every service's time; `closeCyclesEvery` how often the cycle scheduler looks
+    /// for ended billing cycles (nil: no scheduler, cycles close on demand and when invoices
+    /// are listed) and `sleep` how it waits between passes (tests inject both).
     public init(
         storage: any Storage, models: ModelRegistry = ModelRegistry(providers: []), runBilling: (any RunBilling)? = nil,
         workers: RemoteWorkerProvider? = nil, limits: ServerLimits = ServerLimits(), logger: Logger,
         executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now,
-        services: Set<String>? = nil, sharing: WorkSharing = WorkSharing()
+        services: Set<String>? = nil, sharing: WorkSharing = WorkSharing(),
+        closeCyclesEvery: Duration? = CycleScheduler.defaultInterval,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         // nil hosts everything; the names are `serviceNames`.
         let hosts = { (name: String) in services?.contains(name) ?? true }
@@ -85,6 +95,14 @@ public struct ServerAssembly: Sendable {
                     clock: clock))
         }
         self.hostsRuns = hosts("run")
+        // Ended cycles close on schedule (nil: only on demand and when invoices are listed).
+        if hosts("billing"), let interval = closeCyclesEvery {
+            lifecycleServices = [
+                CycleScheduler(billing: billing, interval: interval, logger: logger.with("service", "billing"), sleep: sleep)
+            ]
+        } else {
+            lifecycleServices = []
+        }
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
         server = RPCServer(
@@ -103,6 +121,18 @@ public struct ServerAssembly: Sendable {
         self.runs = runs
         self.billing = billing
         self.workers = workers
+    }
+
+    /// Serves on `listener` with the lifecycle services running beside it, all children of
+    /// one task group, until `server.shutdown()` has let the in-flight calls finish; then the
+    /// lifecycle services are cancelled and awaited before this returns.
+    public func run(on listener: TCPListener) async {
+        let server = server
+        await withDiscardingTaskGroup { group in
+            for service in lifecycleServices { group.addTask { await service.run() } }
+            await server.run(on: listener)
+            group.cancelAll()
+        }
     }
 
     /// Resumes the runs the store says are unfinished.

@@ -133,6 +133,9 @@ public protocol RunStore: Sendable {
     /// `requestID` that the organisation used before, stores nothing and returns that run.
     func createRun(_ run: ModelRun, rows: [ObjectID], requestID: String?) async throws(StorageError) -> ModelRun
     func run(organization: ObjectID, id: ObjectID) async throws(StorageError) -> ModelRun
+    /// The organisation's run created with `requestID`, if there is one: a repeated create
+    /// returns it without asking billing again.
+    func run(organization: ObjectID, requestID: String) async throws(StorageError) -> ModelRun?
     /// The organisation's runs, newest first.
     func runs(organization: ObjectID) async throws(StorageError) -> [ModelRun]
     /// Runs of every organisation that are queued or running, or finished but not yet

@@ -31,16 +31,18 @@ public final class ServerHarness: Sendable {
 
     public static func start(
         models: ModelRegistry = ModelRegistry(providers: []), billing: (any RunBilling)? = nil,
-        clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now, directory: String? = nil
+        clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now, directory: String? = nil,
+        closeCyclesEvery: Duration? = nil
     ) async throws -> ServerHarness {
         let directory = directory ?? makeTemporaryDirectory()
         let storage = try await SQLiteStorage.open(path: directory + "/assay.sqlite")
-        let assembly = ServerAssembly(storage: storage, models: models, runBilling: billing, logger: .silent, clock: clock)
+        // No cycle scheduler unless asked: tests that move the clock close cycles themselves.
+        let assembly = ServerAssembly(
+            storage: storage, models: models, runBilling: billing, logger: .silent, clock: clock, closeCyclesEvery: closeCyclesEvery)
         try await assembly.start()
         let loop = try EventLoop(name: "catalog-test-io")
         let listener = try TCPListener(bindingTo: SocketAddress(host: "127.0.0.1", port: 0), loop: loop)
-        let server = assembly.server
-        let task = Task { await server.run(on: listener) }
+        let task = Task { await assembly.run(on: listener) }
         return ServerHarness(storage: storage, assembly: assembly, loop: loop, address: listener.localAddress, directory: directory, runTask: task)
     }
 

@@ -54,8 +54,9 @@ func writeSyntheticCOCO(into folder: String, images: Int = 5000, categories: Int
         let box = [round2(b[0] + (uniform() - 0.5) * jitter * b[2]), round2(b[1] + (uniform() - 0.5) * jitter * b[3]),
                    round2(max(1, b[2] * (1 + (uniform() - 0.5) * jitter))), round2(max(1, b[3] * (1 + (uniform() - 0.5) * jitter)))]
         let category = uniform() < 0.1 ? 1 + Int(uniform() * Double(categories)) : t.category
-        let score = (0.3 + 0.7 * uniform() * 1000).rounded() / 1000
-        preds.append("{\"image_id\": \(t.image), \"category_id\": \(category), \"bbox\": [\(box[0]), \(box[1]), \(box[2]), \(box[3])], \"score\": \(min(1, score))}")
+        // A found object scores in [0.3, 1.0], above most false positives (in [0, 0.8]).
+        let score = ((0.3 + 0.7 * uniform()) * 1000).rounded() / 1000
+        preds.append("{\"image_id\": \(t.image), \"category_id\": \(category), \"bbox\": [\(box[0]), \(box[1]), \(box[2]), \(box[3])], \"score\": \(score)}")
     }
     while preds.count < detections {
         let image = 1 + Int(uniform() * Double(images))
@@ -126,8 +127,14 @@ func cocoBench(python: String, rounds: Int) throws {
                refLoad, refEval, (json["pycocotools"] as? String) ?? "?"))
     let worst = zip(stats, reference).map { abs($0 - $1) }.max() ?? .infinity
     let agree = stats.count == 12 && reference.count == 12 && worst <= 1e-9
-    say(String(format: "  speed-up: %.1fx on evaluation, %.1fx including loading; all 12 numbers agree to 1e-9: %@ (largest difference %.3g)",
-               refEval / median(evals), (refLoad + refEval) / (median(loads) + median(evals)), agree ? "yes" : "NO", worst))
+    let speedUp = refEval / median(evals)
+    let overall = (refLoad + refEval) / (median(loads) + median(evals))
+    say(String(format: "  speed-up: %.1fx on evaluation (pycocotools %.3f s / assay %.3f s), %.1fx including loading; all 12 numbers agree to 1e-9: %@ (largest difference %.3g)",
+               speedUp, refEval, median(evals), overall, agree ? "yes" : "NO", worst))
+    // The target (issue 7): at least 10 times pycocotools' evaluation, with equal results. A
+    // miss is reported, not fatal; different results are (below).
+    say(String(format: "  %@ COCO evaluation >= 10x pycocotools: %.1fx (%.1fx including loading), results %@",
+               speedUp >= 10 && agree ? "PASS" : "MISS", speedUp, overall, agree ? "equal" : "DIFFERENT"))
     say("  AP " + stats.map { String(format: "%.4f", $0) }.joined(separator: " "))
     if !agree {
         say("  pycocotools " + reference.map { String(format: "%.4f", $0) }.joined(separator: " "))

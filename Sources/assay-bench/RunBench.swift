@@ -87,8 +87,24 @@ func runBench(
         viaRuns.append(Double(images) / runSeconds)
         cores.append(cpu / runSeconds)
     }
-    say(String(format: "model run, %d images through Tesseract (%d rounds, medians): direct from %d threads %.1f rows/s, Assay run %.1f rows/s = %.0f%% of direct; server busy on %.2f cores",
-               images, rounds, threads, median(direct), median(viaRuns), 100 * median(viaRuns) / median(direct), median(cores)))
+    let ratio = median(viaRuns) / median(direct)
+    let busy = median(cores)
+    say(String(format: "model run, %d images through Tesseract (%d rounds, medians): direct from %d threads %.1f rows/s, Assay run %.1f rows/s",
+               images, rounds, threads, median(direct), median(viaRuns)))
+    say(String(format: "  run / direct = %.1f%% (target >= 90%%); server busy on %.2f of %d cores (CPU time / wall time; target: all of them, >= %.1f)",
+               100 * ratio, busy, threads, RunTargets.busyCores(threads)))
+    // Issue 4's targets; a miss is reported, not fatal (the machine is shared).
+    say(String(format: "  %@ run throughput >= 90%% of direct Tesseract calls: %.1f%%", ratio >= RunTargets.ratio ? "PASS" : "MISS", 100 * ratio))
+    say(String(format: "  %@ run uses every core (%d): busy on %.2f", busy >= RunTargets.busyCores(threads) ? "PASS" : "MISS", threads, busy))
+}
+
+/// What `make bench` holds a model run to (issue 4).
+enum RunTargets {
+    /// A run's rows/s over the same engine called directly from as many threads.
+    static let ratio = 0.9
+    /// A server counts as using `cores` cores when its CPU time is at least 90 % of that many
+    /// cores' wall time (the rest is the client's, and the machine's other work).
+    static func busyCores(_ cores: Int) -> Double { 0.9 * Double(cores) }
 }
 
 /// User + system CPU seconds of a process, from /proc.

@@ -146,6 +146,16 @@ if CommandLine.arguments.contains("--runs-only") {
     try await runBench(images: Int(arg("images", "1000")) ?? 1000, rounds: rounds, startServer: startServer, stopServer: stopServer)
     return
 }
+if CommandLine.arguments.contains("--scaleout-only") {
+    guard let benchPostgres else {
+        say("--scaleout-only needs --postgres URL (a PostgreSQL server the bench may create databases on)")
+        exit(2)
+    }
+    try await scaleOutBench(
+        images: Int(arg("scaleout-images", "600")) ?? 600, freshDatabase: { freshPostgresDatabase(benchPostgres) },
+        adminKey: readAdminKey, stopServer: stopServer)
+    return
+}
 if CommandLine.arguments.contains("--coco-only") {
     try cocoBench(python: arg("python", "python3"), rounds: rounds)
     return
@@ -331,6 +341,13 @@ if rssRows > 0 {
 }
 if durableOnly { return }
 try await runBench(images: Int(arg("images", "1000")) ?? 1000, rounds: rounds, startServer: startServer, stopServer: stopServer)
+if let benchPostgres {
+    try await scaleOutBench(
+        images: Int(arg("scaleout-images", "600")) ?? 600, freshDatabase: { freshPostgresDatabase(benchPostgres) },
+        adminKey: readAdminKey, stopServer: stopServer)
+} else {
+    say("run throughput with one and two servers: skipped (needs --postgres URL; make bench passes one)")
+}
 try cocoBench(python: arg("python", "python3"), rounds: rounds)
 }
 

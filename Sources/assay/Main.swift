@@ -13,7 +13,8 @@ struct AssayMain {
           serve      [--addr HOST:PORT] [--data DIR] [--max-connections N] [--log-level debug|info|warning|error]
                      [--log-format text|json] [--metrics-addr HOST:PORT]   Prometheus metrics at http://HOST:PORT/metrics
                      [--check]   look at the settings, the data and the database, then exit
-                     [--postgres URL] [--postgres-pool N] [--services catalog,run,billing,compare,review] [--run-lease SECONDS]
+                     [--postgres URL] [--postgres-pool N] [--run-lease SECONDS]
+                     [--services catalog,run,billing,compare,review,worker,preference]   host only these (docs/operations.md)
                      [--worker-batch-timeout SECONDS]   a worker's batch moves on after this (default 600, 0: never)
                      [--models-config FILE]   more chat models: OpenAI-compatible endpoints (docs/models.md)
                      listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)

@@ -184,7 +184,8 @@ enum ServeCommand {
             health.shutDown()
             Task { await server.shutdown() }
         }
-        await server.run(on: listener)
+        // The listener and the lifecycle services (the billing cycle scheduler) until shutdown.
+        await assembly.run(on: listener)
         metricsEndpoint?.close()
         signals.cancel()
         await assembly.stop()

@@ -25,7 +25,12 @@ struct AccessTests {
         let estimate = try await member.unary(BillingService.estimate, EstimateRequest(modelId: "detector-x", rowCount: 3))
         #expect(estimate.inferenceMicrodollars == 12_000)
         #expect(estimate.runBlockers == [BillingReason.addPaymentMethod, BillingReason.enableAddon])
-        _ = try await member.unary(BillingService.getUsage, GetUsageRequest(groupBy: .byDay))
+        // Usage is the caller's organisation's only: another's review units never show.
+        try await h.billing.meterReview(organization: otherOrg.id, key: "other-task", rows: 7, datasetIDs: [], at: h.clock)
+        let memberUsage = try await member.unary(BillingService.getUsage, GetUsageRequest(groupBy: .byDay))
+        #expect(memberUsage.rows.isEmpty && memberUsage.totalUnits == 0)
+        let otherUsage = try await other.unary(BillingService.getUsage, GetUsageRequest(groupBy: .byDay))
+        #expect(otherUsage.rows == [UsageRow(group: BillingCycle.day(of: h.clock), kind: .review, quantity: 7, units: 7, microdollars: 700_000)])
         _ = try await member.unary(BillingService.listCharges, ListChargesRequest())
         #expect(try await member.unary(BillingService.getAccount, GetAccountRequest()).serverAdministrator == false)
         for call in [

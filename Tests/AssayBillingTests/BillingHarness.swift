@@ -52,18 +52,20 @@ final class BillingHarness: Sendable {
 
     /// Starts with the clock at `start` (by default a day into the month after the real now,
     /// so rows ingested now, by the storage's real clock, are held that whole month).
-    static func start(at start: Timestamp? = nil) async throws -> BillingHarness {
+    ///
+    /// `closeCyclesEvery` starts the server's cycle scheduler, as `assay serve` does; without
+    /// it, the tests close cycles themselves (a scheduler pass could land mid-test).
+    static func start(at start: Timestamp? = nil, closeCyclesEvery: Duration? = nil) async throws -> BillingHarness {
         let directory = makeTemporaryDirectory()
         let storage = try await SQLiteStorage.open(path: directory + "/assay.sqlite")
         let operatorOrg = try await storage.createOrganization(name: "operator")
         let clock = TestClock(start ?? (BillingCycle(containing: ServerAssembly.now()).next.start + day))
         let assembly = ServerAssembly(
             storage: storage, models: ModelRegistry(providers: [BoxModel(cards: [imageModel, tokenModel])]), logger: .silent,
-            clock: { [clock] in clock.read() })
+            clock: { [clock] in clock.read() }, closeCyclesEvery: closeCyclesEvery)
         let loop = try EventLoop(name: "billing-test-io")
         let listener = try TCPListener(bindingTo: SocketAddress(host: "127.0.0.1", port: 0), loop: loop)
-        let server = assembly.server
-        let task = Task { await server.run(on: listener) }
+        let task = Task { await assembly.run(on: listener) }
         let key = try await addKey(storage, to: operatorOrg.id, role: .admin)
         let client = try await connect(listener.localAddress, key: key)
         return BillingHarness(

@@ -58,6 +58,14 @@ struct BillingRulesTests {
         #expect(Money.parse("0.0000001") == nil)
         #expect(Money.parse("1e3") == nil)
         #expect(Money.parse("-1") == nil)
+        // A sign is refused, even where the whole part reads as zero.
+        #expect(Money.parse("-0.5") == nil)
+        #expect(Money.parse("-0") == nil)
+        #expect(Money.parse("$-2.00") == nil)
+        #expect(Money.parse("+1") == nil)
+        #expect(Money.parse("0.-5") == nil)
+        #expect(Money.parse("9223372036854.775807") == .max)
+        #expect(Money.parse("9223372036854.775808") == nil)
         #expect(Money.parse(".5") == nil)
         #expect(Money.parse("99999999999999999") == nil)
     }

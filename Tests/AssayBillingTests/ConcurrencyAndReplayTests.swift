@@ -119,6 +119,55 @@ struct ConcurrencyAndReplayTests {
         await h.stop()
     }
 
+    /// A repeated RunService.create with the same request id returns the run it made, even
+    /// when billing would now refuse a new one (the estimate expired, the budget is spent),
+    /// and leaves the ledger as it was.
+    @Test func aRepeatedRunCreateReturnsTheSameRunWithoutAskingBillingAgain() async throws {
+        let h = try await BillingHarness.start()
+        let (client, org) = try await h.enabledSelfService("acme")
+        let dataset = try await h.ingest(client, dataset: "images", count: 10)
+        let ontology = try await client.unary(
+            CatalogService.createOntology,
+            CreateOntologyRequest(name: "objects", features: [AssayWire.Feature(name: "object", kind: .boundingBox)]))
+        let estimate = try await client.unary(BillingService.estimate, EstimateRequest(modelId: "detector-x", datasetId: dataset.id))
+        func create(_ requestID: String) -> CreateRunRequest {
+            CreateRunRequest(
+                modelId: "detector-x", ontologyId: ontology.id,
+                mapping: [ClassMapping(modelClass: "object", featureId: ontology.features[0].id)],
+                rows: RowSelection(datasetId: dataset.id), estimateId: estimate.id, requestId: requestID)
+        }
+        let first = try await client.unary(RunService.create, create("retry-1"))
+        let finished = try await client.serverStreaming(RunService.watch, WatchRunRequest(id: first.id), timeout: .seconds(60)) {
+            updates in
+            var last: AssayWire.ModelRun?
+            for try await r in updates { last = r }
+            return last
+        }
+        #expect(finished?.state == .completed)
+        for _ in 0..<500 {
+            if try await h.storage.charges(organization: org.id, cycle: nil).count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let ledger = try await h.storage.charges(organization: org.id, cycle: nil)
+        // 10 images x $0.004 and 2 units x $0.10.
+        #expect(ledger.map(\.microdollars).sorted() == [40_000, 200_000])
+
+        // The retry comes after the estimate expired and when the budget has no room left.
+        h.advance(by: h.billing.estimateLifetime + 60_000_000)
+        _ = try await client.unary(BillingService.setBudget, SetBudgetRequest(limitMicrodollars: 240_000))
+        let again = try await client.unary(RunService.create, create("retry-1"))
+        #expect(again.id == first.id)
+        #expect(again.state == .completed)
+        #expect(try await h.storage.charges(organization: org.id, cycle: nil) == ledger)
+        #expect(try await h.storage.runs(organization: org.id).map(\.id.rawValue) == [first.id])
+        // A new request with the same estimate is refused, as it should be.
+        let refused = await failure { _ = try await client.unary(RunService.create, create("retry-2")) }
+        #expect(refused?.code == .failedPrecondition && refused?.reason == BillingReason.estimateExpired, "\(String(describing: refused))")
+        #expect(try await h.storage.charges(organization: org.id, cycle: nil) == ledger)
+        client.close()
+        await h.stop()
+    }
+
     /// A run settled after its cycle was invoiced is charged in the next open cycle, once.
     @Test func aLateSettlementGoesToTheNextOpenCycle() async throws {
         let h = try await BillingHarness.start()

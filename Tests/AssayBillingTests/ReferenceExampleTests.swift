@@ -4,9 +4,8 @@ import AssayRPC
 import AssayWire
 import Testing
 
-/// DESIGN.md's reference example, through the real catalog, run and billing services (the
-/// model is a test double that finds one box per image); the review side calls
-/// `ReviewBilling` as the review service does.
+/// DESIGN.md's reference example, through the real catalog, run, review and billing services
+/// (the model is a test double that finds one box per image).
 @Suite("Billing reference example")
 struct ReferenceExampleTests {
     @Test func thousandImagesFiveHundredRowRunFiveHundredReviewed() async throws {
@@ -14,7 +13,6 @@ struct ReferenceExampleTests {
         let (client, org) = try await h.enabledSelfService("acme")
         let dataset = try await h.ingest(client, dataset: "images", count: 1_000)
         #expect(dataset.rowCount == 1_000)
-        let datasetID = ObjectID(rawValue: dataset.id)
 
         // The estimate a person is shown, then confirms.
         let estimate = try await client.unary(
@@ -58,12 +56,27 @@ struct ReferenceExampleTests {
         #expect(model.units == 100)
         #expect(model.quantity == 500)
 
-        // 500 rows sent to review.
+        // The run's 500 rows sent to review through the review service, which meters them.
         h.advance(by: 3_600_000_000)
-        try await h.billing.meterReview(organization: org.id, key: "task-1", rows: 500, datasetIDs: [datasetID], at: h.clock)
+        let project = try await client.unary(
+            ReviewService.createProject, CreateReviewProjectRequest(name: "check the boxes", ontologyId: ontology.id))
+        let sent = try await client.unary(
+            ReviewService.send, SendToReviewRequest(projectId: project.id, runId: created.id, requestId: "review-run-1"))
+        #expect(sent.rowsSent == 500)
+        #expect(sent.units == 500)
         charges = try await client.unary(BillingService.listCharges, ListChargesRequest()).charges
-        let review = try #require(charges.first { $0.kind == .review })
+        let reviews = charges.filter { $0.kind == .review }
+        #expect(reviews.count == 1)
+        let review = try #require(reviews.first)
         #expect(review.units == 500)
+        #expect(review.quantity == 500)
+        #expect(review.datasetIds == dataset.id)
+        // Sending again with the same request id queues and bills nothing more.
+        let resent = try await client.unary(
+            ReviewService.send, SendToReviewRequest(projectId: project.id, runId: created.id, requestId: "review-run-1"))
+        #expect(resent.rowsSent == 0 && resent.rowsAlreadyQueued == 500)
+        #expect(try await client.unary(BillingService.listCharges, ListChargesRequest()).charges.count == 3)
+        let runDay = BillingCycle.day(of: h.clock)
 
         // The cycle ends; its invoice: 17 + 100 + 500 units, plus the $2.00 already charged.
         let cycle = BillingCycle(containing: h.clock)
@@ -99,11 +112,40 @@ struct ReferenceExampleTests {
         #expect(csvLines.contains("\(invoice.id),\(cycle),catalog,,\(dataset.id),1000,17,0.10,1.70,false"))
         #expect(csvLines.last == "\(invoice.id),\(cycle),total,,,,617,,63.70,")
 
-        // Usage by model and by day.
+        // Usage by model, by day and by dataset: every row of each report.
         let byModel = try await client.unary(
             BillingService.getUsage, GetUsageRequest(fromMicros: cycle.start, toMicros: cycle.end, groupBy: .byModel))
         #expect(byModel.rows.first { $0.group == "detector-x" && $0.kind == .inference }?.microdollars == 2_000_000)
         #expect(byModel.totalUnits == 617)
+        #expect(byModel.totalMicrodollars == 63_700_000)
+        let byDay = try await client.unary(
+            BillingService.getUsage, GetUsageRequest(fromMicros: cycle.start, toMicros: cycle.end, groupBy: .byDay))
+        // The run and the review on the day they happened; the catalog units on the cycle's last day.
+        let lastDay = BillingCycle.day(of: cycle.end - 1)
+        #expect(runDay != lastDay)
+        #expect(
+            byDay.rows == [
+                UsageRow(group: runDay, kind: .model, quantity: 500, units: 100, microdollars: 10_000_000),
+                UsageRow(group: runDay, kind: .review, quantity: 500, units: 500, microdollars: 50_000_000),
+                UsageRow(group: runDay, kind: .inference, quantity: 500, units: 0, microdollars: 2_000_000),
+                UsageRow(group: lastDay, kind: .catalog, quantity: 1_000, units: 17, microdollars: 1_700_000),
+            ])
+        #expect(byDay.totalUnits == 617)
+        let byDataset = try await client.unary(
+            BillingService.getUsage, GetUsageRequest(fromMicros: cycle.start, toMicros: cycle.end, groupBy: .byDataset))
+        #expect(
+            byDataset.rows == [
+                UsageRow(group: dataset.id, kind: .catalog, quantity: 1_000, units: 17, microdollars: 1_700_000),
+                UsageRow(group: dataset.id, kind: .model, quantity: 500, units: 100, microdollars: 10_000_000),
+                UsageRow(group: dataset.id, kind: .review, quantity: 500, units: 500, microdollars: 50_000_000),
+                UsageRow(group: dataset.id, kind: .inference, quantity: 500, units: 0, microdollars: 2_000_000),
+            ])
+        #expect(byDataset.totalMicrodollars == 63_700_000)
+        // Half-open: a range that ends before the cycle's last day leaves the catalog units out.
+        let early = try await client.unary(
+            BillingService.getUsage, GetUsageRequest(fromMicros: cycle.start, toMicros: cycle.end - BillingHarness.day, groupBy: .byDay))
+        #expect(early.rows.map(\.group) == [runDay, runDay, runDay])
+        #expect(early.totalUnits == 600)
         client.close()
         await h.stop()
     }

@@ -13,11 +13,13 @@ struct ServerProcess {
     let address: SocketAddress
     let directory: String
 
-    static func start(directory: String, extraArguments: [String] = ["--log-level", "warning"]) async throws -> ServerProcess {
+    /// `assay serve` on a free port with data in `directory`, plus `arguments`.
+    static func start(directory: String, arguments: [String] = []) async throws -> ServerProcess {
         let port = freePort()
         _ = mkdir(directory, 0o700)
         let pid = spawnDetached(
-            [assayBinary, "serve", "--addr", "127.0.0.1:\(port)", "--data", directory] + extraArguments, logFile: directory + "/server.log")
+            [assayBinary, "serve", "--addr", "127.0.0.1:\(port)", "--data", directory, "--log-level", "warning"] + arguments,
+            logFile: directory + "/server.log")
         let address = SocketAddress(host: "127.0.0.1", port: port)
         for _ in 0..<400 {
             if access(directory + "/admin.key", R_OK) == 0, let c = try? await RPCClient.connect(to: address) {

@@ -106,7 +106,7 @@ struct OperationsTests {
     @Test func theJSONLogHasOneObjectPerLineWithTheCallsFields() async throws {
         let directory = makeTemporaryDirectory()
         defer { removeTree(directory) }
-        let server = try await ServerProcess.start(directory: directory, extraArguments: ["--log-format", "json", "--log-level", "debug"])
+        let server = try await ServerProcess.start(directory: directory, arguments: ["--log-format", "json", "--log-level", "debug"])
         let client = try await server.client()
         _ = try await client.unary(CatalogService.createDataset, CreateDatasetRequest(name: "logged"))
         await #expect(throws: RPCError.self) {
@@ -142,7 +142,7 @@ struct MetricsEndpointTests {
         defer { removeTree(directory) }
         let metricsPort = freePort()
         let server = try await ServerProcess.start(
-            directory: directory, extraArguments: ["--log-level", "warning", "--metrics-addr", "127.0.0.1:\(metricsPort)"])
+            directory: directory, arguments: ["--metrics-addr", "127.0.0.1:\(metricsPort)"])
         let client = try await server.client()
         let dataset = try await client.unary(CatalogService.createDataset, CreateDatasetRequest(name: "scraped"))
         var rows = (0..<300).map(benchRow)

@@ -45,11 +45,14 @@ struct MultiServerTests {
         // quarter is done and B has predicted some rows itself.
         let clientB = try await b.client(key: cluster.key)
         let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline {
+        var shared = false
+        while !shared, ContinuousClock.now < deadline {
             let now = try await clientB.unary(RunService.get, GetRunRequest(id: run.id))
-            if (now.progress?.done ?? 0) >= 50, cluster.callsBy(b) > 0 { break }
-            try await Task.sleep(for: .milliseconds(20))
+            shared = (now.progress?.done ?? 0) >= 50 && cluster.callsBy(b) > 0
+            if !shared { try await Task.sleep(for: .milliseconds(20)) }
         }
+        // Without this the test would kill A anyway and could pass without B ever sharing the work.
+        try #require(shared, "in 120 s the run never reached 50 rows done with server B predicting some of them")
         let doneAtKill = try await clientB.unary(RunService.get, GetRunRequest(id: run.id)).progress?.done ?? 0
         #expect(doneAtKill < 200, "the run finished before a server could be killed; slow the model down")
         kill(a.pid, SIGKILL)

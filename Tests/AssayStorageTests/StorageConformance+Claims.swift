@@ -53,4 +53,28 @@ extension StorageConformance {
             }
         }
     }
+
+    /// A run found by the request id that created it, only in its own organisation.
+    func runsByRequestID() async throws {
+        try await withStore { store in
+            let org = try await store.createOrganization(name: "Acme")
+            let other = try await store.createOrganization(name: "Other")
+            let dataset = try await store.createDataset(organization: org.id, name: "d", description: "")
+            let rows = try await store.upsertRows(
+                organization: org.id, dataset: dataset.id, rows: (0..<3).map { NewDataRow(globalKey: "k\($0)", mediaType: .text, text: "t\($0)") })
+            let ontology = try await store.createOntology(organization: org.id, name: "o", features: Fixtures.features)
+            func run() -> ModelRun {
+                ModelRun(
+                    id: .random("run"), organizationID: org.id, name: "r", modelID: "m", modelVersion: "1", ontologyID: ontology.id, mapping: [],
+                    parameters: [:], datasetIDs: [dataset.id], createdAt: 1)
+            }
+            #expect(try await store.run(organization: org.id, requestID: "req-1") == nil)
+            let first = try await store.createRun(run(), rows: rows.map(\.id), requestID: "req-1")
+            _ = try await store.createRun(run(), rows: rows.map(\.id), requestID: nil)
+            #expect(try await store.run(organization: org.id, requestID: "req-1")?.id == first.id)
+            #expect(try await store.run(organization: org.id, requestID: "req-1")?.progress.total == 3)
+            #expect(try await store.run(organization: org.id, requestID: "req-2") == nil)
+            #expect(try await store.run(organization: other.id, requestID: "req-1") == nil)
+        }
+    }
 }

@@ -102,6 +102,14 @@ extension PostgresStorage {
         return found
     }
 
+    public func run(organization: ObjectID, requestID: String) async throws(StorageError) -> ModelRun? {
+        try await read { connection throws(StorageError) in
+            try connection.queryFirst(
+                Self.runColumns + " WHERE m.request_id = ? AND o.id = ?", [.text(requestID), .text(organization.rawValue)],
+                Self.decodeRun)
+        }
+    }
+
     public func runs(organization: ObjectID) async throws(StorageError) -> [ModelRun] {
         try await read { connection throws(StorageError) in
             try connection.query(Self.runColumns + " WHERE o.id = ? ORDER BY m.seq DESC", [.text(organization.rawValue)], Self.decodeRun)
