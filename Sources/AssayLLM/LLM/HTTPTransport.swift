@@ -1,4 +1,5 @@
 public import AssayModels
+import Dispatch
 import Foundation
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -81,49 +82,91 @@ public final class URLSessionTransport: HTTPTransport {
         guard let url = URL(string: request.url), let scheme = url.scheme, scheme == "http" || scheme == "https", url.host != nil
         else { throw .invalidURL(request.url) }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        // URLSession's timeout is an idle timeout; the race below bounds the whole exchange.
-        let session = self.session
-        let outcome: Result<HTTPResponse, HTTPError> = await withTaskGroup(of: Result<HTTPResponse, HTTPError>?.self) { group in
-            group.addTask {
-                var urlRequest = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: seconds)
-                urlRequest.httpMethod = request.method
-                for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-                if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }
-                do {
-                    let (data, response) = try await session.data(for: urlRequest)
-                    guard let http = response as? HTTPURLResponse else { return .failure(.connection("not an HTTP response")) }
-                    var headers: [String: String] = [:]
-                    for (name, value) in http.allHeaderFields {
-                        if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
-                    }
-                    return .success(HTTPResponse(status: http.statusCode, headers: headers, body: [UInt8](data)))
-                } catch let error as URLError {
-                    switch error.code {
-                    case .timedOut: return .failure(.timedOut(timeout))
-                    case .cancelled: return Task.isCancelled ? .failure(.cancelled) : nil
-                    case .badURL, .unsupportedURL: return .failure(.invalidURL(request.url))
-                    default: return .failure(.connection(Self.describe(error)))
-                    }
-                } catch {
-                    return .failure(.connection(String(describing: error)))
-                }
-            }
-            group.addTask {
-                do { try await Task.sleep(for: timeout) } catch { return nil }
-                return .failure(.timedOut(timeout))
-            }
-            var first: Result<HTTPResponse, HTTPError>?
-            while let next = await group.next() {
-                if let next {
-                    first = next
-                    break
-                }
-            }
-            group.cancelAll()
-            return first ?? .failure(.cancelled)
+        var urlRequest = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: seconds)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }
+        // The first of the response, the timeout and the caller's cancellation answers, and
+        // the URLSession task is cancelled then: the caller never waits for a task that is
+        // slow to notice its cancellation (libcurl's can outlive it by the server's delay).
+        let exchange = Exchange()
+        let task = session.dataTask(with: urlRequest) { data, response, error in
+            exchange.finish(Self.outcome(data: data, response: response, error: error, request: request, timeout: timeout))
         }
-        if Task.isCancelled { throw .cancelled }
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
+                exchange.start(continuation, task: task)
+                // URLSession's own timeout is an idle timeout; this one bounds the whole exchange.
+                DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { exchange.finish(.failure(.timedOut(timeout))) }
+                task.resume()
+            }
+        } onCancel: {
+            exchange.finish(.failure(.cancelled))
+        }
         return try outcome.get()
+    }
+
+    /// One request's answer, given once: whichever of the response, the timeout and the
+    /// cancellation comes first resumes the caller and cancels the URLSession task.
+    private final class Exchange: @unchecked Sendable {
+        // @unchecked: every member is guarded by `lock`.
+        private let lock = NSLock()
+        private var continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>?
+        private var task: URLSessionDataTask?
+        /// An answer that came before `start` (cancelled before the task began).
+        private var early: Result<HTTPResponse, HTTPError>?
+        private var done = false
+
+        func start(_ continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>, task: URLSessionDataTask) {
+            lock.lock()
+            if let early {
+                lock.unlock()
+                task.cancel()
+                continuation.resume(returning: early)
+                return
+            }
+            self.continuation = continuation
+            self.task = task
+            lock.unlock()
+        }
+
+        func finish(_ result: Result<HTTPResponse, HTTPError>) {
+            lock.lock()
+            guard !done else {
+                lock.unlock()
+                return
+            }
+            done = true
+            let continuation = self.continuation
+            let task = self.task
+            if continuation == nil { early = result }
+            self.continuation = nil
+            self.task = nil
+            lock.unlock()
+            task?.cancel()
+            continuation?.resume(returning: result)
+        }
+    }
+
+    /// What the URLSession task's completion means.
+    private static func outcome(
+        data: Data?, response: URLResponse?, error: (any Error)?, request: HTTPRequest, timeout: Duration
+    ) -> Result<HTTPResponse, HTTPError> {
+        if let error = error as? URLError {
+            switch error.code {
+            case .timedOut: return .failure(.timedOut(timeout))
+            case .cancelled: return .failure(.cancelled)
+            case .badURL, .unsupportedURL: return .failure(.invalidURL(request.url))
+            default: return .failure(.connection(describe(error)))
+            }
+        }
+        if let error { return .failure(.connection(String(describing: error))) }
+        guard let http = response as? HTTPURLResponse else { return .failure(.connection("not an HTTP response")) }
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+        }
+        return .success(HTTPResponse(status: http.statusCode, headers: headers, body: [UInt8](data ?? Data())))
     }
 
     private static func describe(_ error: URLError) -> String {
