@@ -57,6 +57,80 @@ struct ConcurrencyAndReplayTests {
         await h.stop()
     }
 
+    /// The same through the run service: 50 `RunService.create` calls at once over one
+    /// 100-image dataset, a budget that fits 12. Exactly 12 runs exist and complete, the 38
+    /// refusals are RESOURCE_EXHAUSTED with `budget_exceeded`, and the ledger holds those 12
+    /// runs' charges, never more than the budget.
+    @Test func fiftyConcurrentRunCreatesThroughTheRunServiceNeverOverspend() async throws {
+        let h = try await BillingHarness.start()
+        let (client, org) = try await h.organization("bigco")
+        _ = try await h.operatorClient.unary(BillingService.setPlan, SetPlanRequest(organizationId: org.id.rawValue, plan: .enterprise))
+        _ = try await h.operatorClient.unary(BillingService.enableAddon, EnableAddonRequest(organizationId: org.id.rawValue))
+        let dataset = try await h.ingest(client, dataset: "images", count: 100)
+        let ontology = try await client.unary(
+            CatalogService.createOntology,
+            CreateOntologyRequest(name: "objects", features: [AssayWire.Feature(name: "object", kind: .boundingBox)]))
+        let budget: Int64 = 20_000_000
+        _ = try await client.unary(BillingService.setBudget, SetBudgetRequest(limitMicrodollars: budget))
+        let feature = ontology.features[0].id
+        let outcomes = await withTaskGroup(of: Result<String, RPCError>.self) { group in
+            for i in 0..<50 {
+                group.addTask {
+                    do {
+                        let run = try await client.unary(
+                            RunService.create,
+                            CreateRunRequest(
+                                modelId: "detector-x", ontologyId: ontology.id, mapping: [ClassMapping(modelClass: "object", featureId: feature)],
+                                rows: RowSelection(datasetId: dataset.id), requestId: "concurrent-\(i)"))
+                        return .success(run.id)
+                    } catch let error as RPCError {
+                        return .failure(error)
+                    } catch {
+                        return .failure(RPCError(.internal, "\(error)"))
+                    }
+                }
+            }
+            var all: [Result<String, RPCError>] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        let admitted = outcomes.compactMap { try? $0.get() }
+        let refusals = outcomes.compactMap { if case .failure(let e) = $0 { e } else { nil } }
+        #expect(admitted.count == 12)
+        #expect(refusals.count == 38)
+        for refusal in refusals {
+            #expect(refusal.code == .resourceExhausted, "\(refusal)")
+            #expect(refusal.metadata["assay-billing-reason"] == BillingReason.budgetExceeded, "\(refusal)")
+        }
+        for id in admitted {
+            let finished = try await client.serverStreaming(RunService.watch, WatchRunRequest(id: id), timeout: .seconds(60)) { updates in
+                var last: AssayWire.ModelRun?
+                for try await r in updates { last = r }
+                return last
+            }
+            #expect(finished?.state == .completed)
+        }
+        // Each run: 20 model units ($1.20) once done, plus $0.004 for each image the model was
+        // called on: runs after the first find some rows in the prediction cache, which are not
+        // images the model saw. The budget reserved the whole $1.60 of each.
+        var charges: [LedgerEntry] = []
+        for _ in 0..<500 {
+            charges = try await h.storage.charges(organization: org.id, cycle: nil)
+            if charges.count(where: { $0.kind == .model }) == 12 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let model = charges.filter { $0.kind == .model }
+        let inference = charges.filter { $0.kind == .inference }
+        #expect(model.count == 12 && model.allSatisfy { $0.units == 20 && $0.microdollars == 1_200_000 })
+        #expect(inference.count <= 12 && inference.allSatisfy { $0.microdollars == 4_000 * $0.quantity && $0.quantity <= 100 })
+        #expect(Set(charges.map(\.runID)) == Set(admitted))
+        let spent = charges.reduce(0) { $0 + $1.microdollars }
+        #expect(spent <= budget)
+        #expect(try await h.storage.runs(organization: org.id).count == 12)
+        client.close()
+        await h.stop()
+    }
+
     /// Every charge-producing request, made twice: the replay leaves the ledger as it was.
     @Test func replayingEveryChargeProducingRequestChangesNothing() async throws {
         let h = try await BillingHarness.start()
