@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AssayWire
 import Synchronization
 
 /// A small structured logger: one line per event, `key=value` fields, to standard error.
@@ -70,24 +71,8 @@ public struct Logger: Sendable {
         }
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped (RFC 8259).
-    static func jsonString(_ v: String) -> String {
-        var out = "\""
-        for scalar in v.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal, as the proto3 JSON writer escapes it.
+    static func jsonString(_ v: String) -> String { JSONValue.string(v).jsonString() }
 
     public func debug(_ m: @autoclosure () -> String, _ extra: [(String, String)] = []) { log(.debug, m(), extra) }
     public func info(_ m: @autoclosure () -> String, _ extra: [(String, String)] = []) { log(.info, m(), extra) }
