@@ -20,7 +20,9 @@ public struct RequestRate: Sendable, Hashable {
 
     /// Nil when both are within 1...`maximum`, else what is wrong.
     public var problem: String? {
-        if perSecond < 1 || perSecond > Self.maximum { return "the request rate must be 1 to \(Self.maximum) per second" }
+        if perSecond < 1 || perSecond > Self.maximum {
+            return "the request rate must be 1 to \(Self.maximum) per second"
+        }
         if burst < 1 || burst > Self.maximum { return "the request burst must be 1 to \(Self.maximum)" }
         return nil
     }
@@ -98,12 +100,14 @@ public final class RequestRateLimiter: ServerInterceptor {
     }
 
     public func intercept(_ context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
-        guard let caller = context.get(CallerIdentity.self)?.principal as? Caller else { return try await next(context) }
+        guard let caller = context.get(CallerIdentity.self)?.principal as? Caller else {
+            return try await next(context)
+        }
         let at = now()
         if let wait = buckets.withLock({ $0.take(caller.organizationID, now: at) }) {
             throw RetryHint.resourceExhausted(
-                "this organisation is over its request rate (\(rate.perSecond) calls a second, bursts of \(rate.burst));"
-                    + " retry after \(wait) ms",
+                "this organisation is over its request rate (\(rate.perSecond) calls a second,"
+                    + " bursts of \(rate.burst)); retry after \(wait) ms",
                 retryAfterMilliseconds: wait)
         }
         try await next(context)

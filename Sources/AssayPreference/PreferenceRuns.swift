@@ -61,8 +61,8 @@ public struct PreferenceRuns: Sendable {
             do {
                 try await billing.admit(
                     RunBillingRequest(
-                        organizationID: organization, runID: run.id, model: card, rowCount: rows.count, imageCount: images,
-                        datasetIDs: datasets, estimateID: estimateID, at: now))
+                        organizationID: organization, runID: run.id, model: card, rowCount: rows.count,
+                        imageCount: images, datasetIDs: datasets, estimateID: estimateID, at: now))
             } catch let refusal as BillingRefusal {
                 throw RunConvert.refusal(refusal)
             }

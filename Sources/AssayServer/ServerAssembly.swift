@@ -72,8 +72,8 @@ public struct ServerAssembly: Sendable {
         // Tests that are not about billing may hand the run service another implementation.
         let runBilling: any RunBilling = runBilling ?? billing
         let runs = RunEngine(
-            store: storage, models: models, billing: runBilling, clock: clock, logger: logger.with("service", "run"), sharing: sharing,
-            quota: runQuota)
+            store: storage, models: models, billing: runBilling, clock: clock, logger: logger.with("service", "run"),
+            sharing: sharing, quota: runQuota)
         var router = Router()
         router.register(health)
         router.register(EchoProvider())

@@ -36,7 +36,8 @@ enum ServeCommand {
         var requestRate: RequestRate?
         if let text = args.option("request-rate") ?? environment("ASSAY_REQUEST_RATE") {
             guard let n = Int(text), n >= 0, n <= RequestRate.maximum else {
-                throw UsageError("--request-rate needs calls per second per organisation, 0 (no limit) to \(RequestRate.maximum)")
+                throw UsageError(
+                    "--request-rate needs calls per second per organisation, 0 (no limit) to \(RequestRate.maximum)")
             }
             if n > 0 { requestRate = RequestRate(perSecond: n, burst: n) }
         }
@@ -172,7 +173,8 @@ enum ServeCommand {
         let workers = RemoteWorkerProvider(batchTimeout: batchTimeout, logger: logger.with("service", "worker"))
         let assembly = ServerAssembly(
             storage: storage, models: models, workers: workers, limits: limits, logger: logger,
-            executor: PollingExecutor.shared, services: services, sharing: sharing, requestRate: requestRate, runQuota: runQuota)
+            executor: PollingExecutor.shared, services: services, sharing: sharing, requestRate: requestRate,
+            runQuota: runQuota)
         let server = assembly.server
         let health = assembly.health
 

@@ -1,9 +1,10 @@
-@testable import AssayAccess
 import AssayCore
 import AssayRPC
 import AssayTestSupport
 import AssayWire
 import Testing
+
+@testable import AssayAccess
 
 /// Limits of the assembled server: hostile messages and per-organisation request rates.
 @Suite("Server limits")
@@ -25,7 +26,8 @@ struct ServerLimitTests {
         // Reversed while building, so each level prepends in constant time.
         var reversed: [UInt8] = Array([0x12, 0x01, 0x78].reversed())  // the innermost feature: name "x"
         for level in 0..<depth {
-            let tag: UInt8 = level == depth - 1 ? 0x12 : 0x2A  // CreateOntologyRequest.features = 2, Feature.children = 5
+            // CreateOntologyRequest.features is field 2, Feature.children field 5.
+            let tag: UInt8 = level == depth - 1 ? 0x12 : 0x2A
             reversed += (([tag] + varint(reversed.count))).reversed()
         }
         return reversed.reversed()
@@ -40,9 +42,12 @@ struct ServerLimitTests {
         let raw = try RawConnection(to: h.address)
         raw.handshake()
         _ = await raw.readRaw(8)
-        let start = CallStart(method: CatalogService.createOntology.path, metadata: [MetadataEntry(key: "authorization", value: "Bearer \(key)")])
-        raw.send(Frame(type: .headers, streamID: 1, body: start.serializedBytes()).encoded()
-            + Frame(type: .data, flags: .endStream, streamID: 1, body: bytes).encoded())
+        let start = CallStart(
+            method: CatalogService.createOntology.path,
+            metadata: [MetadataEntry(key: "authorization", value: "Bearer \(key)")])
+        raw.send(
+            Frame(type: .headers, streamID: 1, body: start.serializedBytes()).encoded()
+                + Frame(type: .data, flags: .endStream, streamID: 1, body: bytes).encoded())
         let end = try CallEnd(serializedBytes: try #require(await raw.nextFrame(ofType: .trailers)).body)
         #expect(end.code == RPCCode.invalidArgument.rawValue)
         #expect(end.message.contains("not a valid assay.v1.CreateOntologyRequest"))
@@ -53,10 +58,12 @@ struct ServerLimitTests {
         let three = try CreateOntologyRequest(serializedBytes: Self.nestedOntologyRequest(depth: 3))
         #expect(three.features.first?.children.first?.children.first?.name == "x")
         let shallow = CreateOntologyRequest(
-            name: "o", features: [AssayWire.Feature(name: "weather", kind: .radio, options: [FeatureOption(value: "sun")])]
+            name: "o",
+            features: [AssayWire.Feature(name: "weather", kind: .radio, options: [FeatureOption(value: "sun")])]
         ).serializedBytes()
-        raw.send(Frame(type: .headers, streamID: 3, body: start.serializedBytes()).encoded()
-            + Frame(type: .data, flags: .endStream, streamID: 3, body: shallow).encoded())
+        raw.send(
+            Frame(type: .headers, streamID: 3, body: start.serializedBytes()).encoded()
+                + Frame(type: .data, flags: .endStream, streamID: 3, body: shallow).encoded())
         let ok = try CallEnd(serializedBytes: try #require(await raw.nextFrame(ofType: .trailers)).body)
         #expect(ok.code == 0, "\(ok.message)")
         #expect(try await client.unary(CatalogService.listOntologies, ListOntologiesRequest()).ontologies.count == 1)
@@ -110,9 +117,13 @@ struct ServerLimitTests {
         // Another organisation has its own bucket; health checks carry no key and are not counted.
         _ = try await b.unary(CatalogService.listDatasets, ListDatasetsRequest())
         let anonymous = try await h.client(key: nil)
-        for _ in 0..<5 { #expect(try await anonymous.unary(HealthService.check, HealthCheckRequest()).status == .serving) }
+        for _ in 0..<5 {
+            #expect(try await anonymous.unary(HealthService.check, HealthCheckRequest()).status == .serving)
+        }
         // A call refused for its key does not spend the organisation's tokens either.
-        #expect(await code { _ = try await anonymous.unary(CatalogService.listDatasets, ListDatasetsRequest()) } == .unauthenticated)
+        #expect(
+            await code { _ = try await anonymous.unary(CatalogService.listDatasets, ListDatasetsRequest()) }
+                == .unauthenticated)
         // After the hint, A may call again.
         try await Task.sleep(for: .milliseconds(1100))
         _ = try await a.unary(CatalogService.listDatasets, ListDatasetsRequest())

@@ -35,7 +35,9 @@ func call<I: ProtoMessage, O: ProtoMessage>(
             }
         case .clientStreaming:
             responses.append(
-                try await client.clientStreaming(descriptor, timeout: timeout) { writer in try await writer.write(request) }.serializedBytes())
+                try await client.clientStreaming(descriptor, timeout: timeout) { writer in
+                    try await writer.write(request)
+                }.serializedBytes())
         case .bidirectional:
             try await client.bidirectional(descriptor, timeout: timeout) { writer, close, stream in
                 // The server may have ended the call before the message went out (no key):
@@ -140,7 +142,8 @@ struct RequestBuilder {
 @Suite("Isolation of organisations, every method")
 struct EveryMethodIsolationTests {
     @Test func noMethodAnswersWithoutAKeyOrWithAnotherOrganisationsData() async throws {
-        let harness = try await ServerHarness.start(models: ModelRegistry(providers: [KindClassifier(), PromptWriter()]))
+        let harness = try await ServerHarness.start(
+            models: ModelRegistry(providers: [KindClassifier(), PromptWriter()]))
         // The first organisation is the server operator's (it may serve as a worker and manage
         // other accounts): neither A nor B is it, as on a real multi-tenant server.
         _ = try await harness.storage.createOrganization(name: "operator")
@@ -168,7 +171,9 @@ struct EveryMethodIsolationTests {
                 let json = builder.message(schema)
                 let outcome = try await call(request, response, method, json, on: anonymous, timeout: timeout)
                 calls += 1
-                #expect(outcome.code == .unauthenticated, "\(method.path) without a key: \(outcome.code) \(outcome.message)")
+                #expect(
+                    outcome.code == .unauthenticated, "\(method.path) without a key: \(outcome.code) \(outcome.message)"
+                )
                 #expect(outcome.responses.isEmpty, "\(method.path) answered without a key")
             }
 
@@ -182,9 +187,13 @@ struct EveryMethodIsolationTests {
                     let outcome = try await call(request, response, method, json, on: b, timeout: timeout)
                     calls += 1
                     codes[outcome.code, default: 0] += 1
-                    var allowed: Set<RPCCode> = [.ok, .notFound, .permissionDenied, .invalidArgument, .failedPrecondition]
+                    var allowed: Set<RPCCode> = [
+                        .ok, .notFound, .permissionDenied, .invalidArgument, .failedPrecondition,
+                    ]
                     if streaming { allowed.insert(.deadlineExceeded) }
-                    #expect(allowed.contains(outcome.code), "\(method.path) \(json.jsonString()): \(outcome.code) \(outcome.message)")
+                    #expect(
+                        allowed.contains(outcome.code),
+                        "\(method.path) \(json.jsonString()): \(outcome.code) \(outcome.message)")
                     let leaked = Self.leaks(outcome, secrets: a.secrets, sent: builder.sent)
                     #expect(leaked.isEmpty, "\(method.path) \(json.jsonString()) gave B: \(leaked)")
                     // A stream left open (health, a worker) tells nothing more on the next try.
@@ -198,11 +207,15 @@ struct EveryMethodIsolationTests {
         #expect(dataset.rowCount == 3)
         #expect(dataset.name.contains(a.marker))
         #expect(try await a.client.unary(RunService.get, GetRunRequest(id: a.run)).state == .completed)
-        #expect(try await a.client.unary(KeysService.list, ListKeysRequest()).keys.allSatisfy { $0.revokedAtMicros == 0 })
+        #expect(
+            try await a.client.unary(KeysService.list, ListKeysRequest()).keys.allSatisfy { $0.revokedAtMicros == 0 })
         #expect(try await a.client.unary(ReviewService.listProjects, ListReviewProjectsRequest()).projects.count == 1)
-        #expect(try await a.client.unary(PreferenceService.listProjects, ListPreferenceProjectsRequest()).projects.count == 1)
+        #expect(
+            try await a.client.unary(PreferenceService.listProjects, ListPreferenceProjectsRequest()).projects.count
+                == 1)
         #expect(try await a.client.unary(CatalogService.listOntologies, ListOntologiesRequest()).ontologies.count >= 1)
-        print("isolation: \(methods.count) methods, \(calls) calls, codes \(codes.map { "\($0.key.name)=\($0.value)" }.sorted())")
+        let tally = codes.map { "\($0.key.name)=\($0.value)" }.sorted()
+        print("isolation: \(methods.count) methods, \(calls) calls, codes \(tally)")
 
         for c in [a.client, b, anonymous] { c.close() }
         await harness.stop()

@@ -37,12 +37,14 @@ import Testing
     @Test func concurrentCreatesDoNotBothTakeTheLastPlace() async throws {
         let model = ScriptedModel(delay: .seconds(30))
         let harness = try await ServerHarness.start(
-            models: ModelRegistry(providers: [model]), billing: RecordingBilling(), runQuota: RunQuota(maxActiveRuns: 3))
+            models: ModelRegistry(providers: [model]), billing: RecordingBilling(), runQuota: RunQuota(maxActiveRuns: 3)
+        )
         let f = try await Fixture.make(harness, scripts: ["box"])
         let outcomes = await withTaskGroup(of: Result<String, RPCError>.self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    do { return .success(try await f.create().id) } catch let e as RPCError { return .failure(e) } catch {
+                    do { return .success(try await f.create().id) } catch let e as RPCError { return .failure(e) } catch
+                    {
                         return .failure(RPCError(.unknown, "\(error)"))
                     }
                 }
@@ -53,10 +55,11 @@ import Testing
         }
         let created = outcomes.compactMap { try? $0.get() }
         #expect(created.count == 3)
-        #expect(outcomes.allSatisfy { outcome in
-            if case .failure(let e) = outcome { return e.code == .resourceExhausted }
-            return true
-        })
+        #expect(
+            outcomes.allSatisfy { outcome in
+                if case .failure(let e) = outcome { return e.code == .resourceExhausted }
+                return true
+            })
         for id in created { _ = try await f.client.unary(RunService.cancel, CancelRunRequest(id: id)) }
         await harness.stop()
     }

@@ -130,7 +130,8 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             if closed { return }
             let now = MonotonicClock.nanoseconds()
             if let since = partialFrameSince, now - since >= limits.idleTimeoutNanoseconds {
-                fail(RPCError(.unavailable, "a frame took longer than the idle timeout to arrive"), goAway: .unavailable)
+                let error = RPCError(.unavailable, "a frame took longer than the idle timeout to arrive")
+                fail(error, goAway: .unavailable)
                 return
             }
             if idle && now - lastActivity >= limits.idleTimeoutNanoseconds {
@@ -172,7 +173,7 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
                 framesCompleted += 1
                 charge = decoderCharge
                 decoderCharge = 0
-                if frame.type == .headers || frame.type == .data || frame.type == .trailers { callProgress = true }
+                if [.headers, .data, .trailers].contains(frame.type) { callProgress = true }
             }
             var kept = false
             if protocolError == nil {
@@ -227,7 +228,8 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         case .oversized(let type, _, let streamID, let length), .refused(let type, _, let streamID, let length):
             let error: RPCError
             if case .oversized = event {
-                error = RPCError(.resourceExhausted, "frame of \(length) bytes exceeds the limit of \(limits.maxFrameSize) bytes")
+                let limit = limits.maxFrameSize
+                error = RPCError(.resourceExhausted, "frame of \(length) bytes exceeds the limit of \(limit) bytes")
             } else {
                 error = budget?.refusal ?? RPCError(.resourceExhausted, "frame refused")
             }

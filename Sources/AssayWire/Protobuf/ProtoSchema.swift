@@ -53,15 +53,19 @@ public struct ProtoSchema: Sendable, CustomStringConvertible {
         let d = descriptor.pointer.pointee
         return (0..<Int(d.n_fields)).map { i in
             let f = d.fields[i]
-            let nested = f.type == PROTOBUF_C_TYPE_MESSAGE
+            let nested =
+                f.type == PROTOBUF_C_TYPE_MESSAGE
                 ? f.descriptor.map { ProtoSchema($0.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)) } : nil
             let repeated = f.label == PROTOBUF_C_LABEL_REPEATED
-            let isMap = repeated && nested.map { n in
-                n.name.hasSuffix("Entry") && n.fieldNames == ["key", "value"]
-            } == true
+            let isMap =
+                repeated
+                && nested.map { n in
+                    n.name.hasSuffix("Entry") && n.fieldNames == ["key", "value"]
+                } == true
             let inOneof = f.flags & UInt32(PROTOBUF_C_FIELD_FLAG_ONEOF.rawValue) != 0
             return Field(
-                name: String(cString: f.name), number: f.id, kind: Self.kind(f.type), isRepeated: repeated, isMap: isMap,
+                name: String(cString: f.name), number: f.id, kind: Self.kind(f.type), isRepeated: repeated,
+                isMap: isMap,
                 oneofGroup: inOneof ? Int(f.quantifier_offset) : nil, message: nested)
         }
     }
@@ -88,7 +92,9 @@ public struct ProtoSchema: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(name) { " + fields.map { "\($0.isRepeated ? "repeated " : "")\($0.kind) \($0.name) = \($0.number)" }.joined(separator: "; ")
+        "\(name) { "
+            + fields.map { "\($0.isRepeated ? "repeated " : "")\($0.kind) \($0.name) = \($0.number)" }.joined(
+                separator: "; ")
             + " }"
     }
 }
