@@ -81,7 +81,7 @@ let package = Package(
         .target(name: "AssayMetrics", swiftSettings: swiftSettings),
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
         .target(name: "AssayReport", dependencies: ["AssayMetrics"], swiftSettings: swiftSettings),
-        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels"], swiftSettings: swiftSettings),
+        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels", "AssayRuns"], swiftSettings: swiftSettings),
         .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayWorkers", "AssayRuns", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
         // `make bench`: measures a server process from a client process.
         .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayMetrics", "AssayNativeModels"], swiftSettings: swiftSettings),
@@ -103,6 +103,8 @@ let package = Package(
         .testTarget(name: "AssayScaleOutTests", dependencies: ["AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["slow_chat.py"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayPreferenceTests", dependencies: ["AssayPreference", "AssayLLM", "AssayNativeModels", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayWorkersTests", dependencies: ["AssayWorkers", "AssayModels", "AssayCore", "AssayWire"], swiftSettings: swiftSettings),
+        // Every RPC of every service called without a key and with another organisation's.
+        .testTarget(name: "AssayIsolationTests", dependencies: ["AssayServer", "AssayTestSupport", "AssayAccess", "AssayModels", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )

@@ -57,27 +57,29 @@ public struct PreferenceRuns: Sendable {
         let run = AssayCore.ModelRun(
             id: .random("run"), organizationID: organization, name: name, modelID: card.id, modelVersion: card.version, ontologyID: ontology.id,
             mapping: mapping, parameters: resolved, datasetIDs: datasets, createdAt: now)
-        do {
-            try await billing.admit(
-                RunBillingRequest(
-                    organizationID: organization, runID: run.id, model: card, rowCount: rows.count, imageCount: images, datasetIDs: datasets,
-                    estimateID: estimateID, at: now))
-        } catch let refusal as BillingRefusal {
-            throw RunConvert.refusal(refusal)
+        return try await engine.admission.admit(organization: organization, requestID: requestID) {
+            do {
+                try await billing.admit(
+                    RunBillingRequest(
+                        organizationID: organization, runID: run.id, model: card, rowCount: rows.count,
+                        imageCount: images, datasetIDs: datasets, estimateID: estimateID, at: now))
+            } catch let refusal as BillingRefusal {
+                throw RunConvert.refusal(refusal)
+            }
+            let stored: AssayCore.ModelRun
+            do {
+                stored = try await store.createRun(run, rows: rows, requestID: requestID)
+            } catch {
+                await release(run, card: card)
+                throw error
+            }
+            if stored.id != run.id {
+                await release(run, card: card)
+            } else {
+                engine.launch(stored)
+            }
+            return stored
         }
-        let stored: AssayCore.ModelRun
-        do {
-            stored = try await store.createRun(run, rows: rows, requestID: requestID)
-        } catch {
-            await release(run, card: card)
-            throw error
-        }
-        if stored.id != run.id {
-            await release(run, card: card)
-        } else {
-            engine.launch(stored)
-        }
-        return stored
     }
 
     private func release(_ run: AssayCore.ModelRun, card: AssayCore.ModelCard) async {

@@ -24,6 +24,8 @@ public final class RunEngine: Sendable {
     let backoff: Duration
     /// How this engine shares runs with other servers on the same database.
     let sharing: WorkSharing
+    /// What every new run passes before it is stored: the concurrent-run quota.
+    public let admission: RunAdmission
 
     private let state = Mutex(State())
 
@@ -47,9 +49,11 @@ public final class RunEngine: Sendable {
 
     public init(
         store: any Storage, models: ModelRegistry, billing: any RunBilling, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
-        retries: Int = 3, backoff: Duration = .milliseconds(500), sharing: WorkSharing = WorkSharing()
+        retries: Int = 3, backoff: Duration = .milliseconds(500), sharing: WorkSharing = WorkSharing(),
+        quota: RunQuota = RunQuota()
     ) {
         self.sharing = sharing
+        self.admission = RunAdmission(quota: quota, store: store)
         self.store = store
         self.models = models
         self.billing = billing

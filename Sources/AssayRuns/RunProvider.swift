@@ -160,24 +160,28 @@ public struct RunProvider: RPCService {
             organizationID: caller.organizationID, runID: run.id, model: card, rowCount: selection.rowIDs.count,
             imageCount: selection.imageCount, datasetIDs: selection.datasetIDs, estimateID: request.estimateId.isEmpty ? nil : request.estimateId,
             at: now)
-        do {
-            try await billing.admit(billingRequest)
-        } catch let refusal as BillingRefusal {
-            throw RunConvert.refusal(refusal)
+        // The quota is checked before billing reserves anything, in the same turn as the store.
+        return try await engine.admission.admit(organization: caller.organizationID, requestID: request.requestId) {
+            do {
+                try await billing.admit(billingRequest)
+            } catch let refusal as BillingRefusal {
+                throw RunConvert.refusal(refusal)
+            }
+            let stored: AssayCore.ModelRun
+            do {
+                stored = try await store.createRun(
+                    run, rows: selection.rowIDs, requestID: request.requestId.isEmpty ? nil : request.requestId)
+            } catch {
+                await release(run, card: card)
+                throw error
+            }
+            if stored.id != run.id {
+                await release(run, card: card)  // a concurrent repeat of the request: the first run stands
+            } else {
+                engine.launch(stored)
+            }
+            return stored
         }
-        let stored: AssayCore.ModelRun
-        do {
-            stored = try await store.createRun(run, rows: selection.rowIDs, requestID: request.requestId.isEmpty ? nil : request.requestId)
-        } catch {
-            await release(run, card: card)
-            throw error
-        }
-        if stored.id != run.id {
-            await release(run, card: card)  // a concurrent repeat of the request: the first run stands
-        } else {
-            engine.launch(stored)
-        }
-        return stored
     }
 
     /// Gives back the reservation of a run that was admitted but not stored.

@@ -60,6 +60,13 @@ public final class MetricsEndpoint: Sendable {
         }
         text += "# HELP assay_connections Open client connections.\n# TYPE assay_connections gauge\n"
         text += "assay_connections \(server.connectionCount)\n"
+        let budget = server.inboundBudget
+        text += "# HELP assay_inbound_buffered_bytes Received bytes held for all connections"
+        text += " (frames arriving, messages queued).\n"
+        text += "# TYPE assay_inbound_buffered_bytes gauge\nassay_inbound_buffered_bytes \(budget.bufferedBytes)\n"
+        text += "# HELP assay_inbound_refused_frames_total Frames refused for the inbound memory budget.\n"
+        text += "# TYPE assay_inbound_refused_frames_total counter\n"
+        text += "assay_inbound_refused_frames_total \(budget.refusedFrames)\n"
         text += "# HELP assay_resident_memory_bytes Resident memory of the server process.\n"
         text += "# TYPE assay_resident_memory_bytes gauge\nassay_resident_memory_bytes \(residentBytes())\n"
         telemetry.render(into: &text)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import AssayAccess
+public import AssayAccess
 public import AssayBilling
 import AssayCatalog
 import AssayCompare
@@ -46,14 +46,16 @@ public struct ServerAssembly: Sendable {
 
     /// `clock` is every service's time; `closeCyclesEvery` how often the cycle scheduler looks
     /// for ended billing cycles (nil: no scheduler, cycles close on demand and when invoices
-    /// are listed) and `sleep` how it waits between passes (tests inject both).
+    /// are listed) and `sleep` how it waits between passes (tests inject both). `requestRate`
+    /// caps each organisation's calls (nil: no cap) and `runQuota` its queued and running runs.
     public init(
         storage: any Storage, models: ModelRegistry = ModelRegistry(providers: []), runBilling: (any RunBilling)? = nil,
         workers: RemoteWorkerProvider? = nil, limits: ServerLimits = ServerLimits(), logger: Logger,
         executor: (any TaskExecutor)? = nil, clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now,
         services: Set<String>? = nil, sharing: WorkSharing = WorkSharing(),
         closeCyclesEvery: Duration? = CycleScheduler.defaultInterval,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        requestRate: RequestRate? = nil, runQuota: RunQuota = RunQuota()
     ) {
         // nil hosts everything; the names are `serviceNames`.
         let hosts = { (name: String) in services?.contains(name) ?? true }
@@ -70,7 +72,8 @@ public struct ServerAssembly: Sendable {
         // Tests that are not about billing may hand the run service another implementation.
         let runBilling: any RunBilling = runBilling ?? billing
         let runs = RunEngine(
-            store: storage, models: models, billing: runBilling, clock: clock, logger: logger.with("service", "run"), sharing: sharing)
+            store: storage, models: models, billing: runBilling, clock: clock, logger: logger.with("service", "run"),
+            sharing: sharing, quota: runQuota)
         var router = Router()
         router.register(health)
         router.register(EchoProvider())
@@ -105,13 +108,16 @@ public struct ServerAssembly: Sendable {
         }
         let methods = router.methods + [ReflectionService.listServices.erased, ReflectionService.methodStats.erased]
         router.register(ReflectionProvider(methods: { methods }, metrics: metrics))
+        var interceptors: [any ServerInterceptor] = [
+            metrics,
+            LoggingInterceptor(logger: logger),
+            AuthenticationInterceptor(authenticator: authenticator, exempt: Self.unauthenticatedPaths),
+        ]
+        // After authentication: the rate is the caller's organisation's.
+        if let requestRate { interceptors.append(RequestRateLimiter(rate: requestRate)) }
         server = RPCServer(
             router: router,
-            interceptors: [
-                metrics,
-                LoggingInterceptor(logger: logger),
-                AuthenticationInterceptor(authenticator: authenticator, exempt: Self.unauthenticatedPaths),
-            ],
+            interceptors: interceptors,
             limits: limits,
             logger: logger,
             executor: executor

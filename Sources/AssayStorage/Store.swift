@@ -138,6 +138,8 @@ public protocol RunStore: Sendable {
     func run(organization: ObjectID, requestID: String) async throws(StorageError) -> ModelRun?
     /// The organisation's runs, newest first.
     func runs(organization: ObjectID) async throws(StorageError) -> [ModelRun]
+    /// How many of the organisation's runs are queued or running (its concurrent-run quota).
+    func activeRunCount(organization: ObjectID) async throws(StorageError) -> Int
     /// Runs of every organisation that are queued or running, or finished but not yet
     /// settled with billing: what a starting server must pick up.
     func unfinishedRuns() async throws(StorageError) -> [ModelRun]

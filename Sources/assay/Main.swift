@@ -17,6 +17,9 @@ struct AssayMain {
                      [--services catalog,run,billing,compare,review,worker,preference]   host only these (docs/operations.md)
                      [--worker-batch-timeout SECONDS]   a worker's batch moves on after this (default 600, 0: never)
                      [--models-config FILE]   more chat models: OpenAI-compatible endpoints (docs/models.md)
+                     [--max-buffered-mib N]   received bytes held for all connections (default 1024, 0: no limit)
+                     [--request-rate N] [--request-burst N]   calls per second per organisation (default: no limit)
+                     [--max-active-runs N]   queued and running runs per organisation (default 0: no quota)
                      listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)
 
         client (all take --addr, default $ASSAY_ADDR or 127.0.0.1:7400; --api-key, default

@@ -27,6 +27,34 @@ enum ServeCommand {
             guard let n = Int(text), n > 0 else { throw UsageError("--max-connections needs a positive number") }
             limits.maxConnections = n
         }
+        if let text = args.option("max-buffered-mib") ?? environment("ASSAY_MAX_BUFFERED_MIB") {
+            guard let n = Int(text), n >= 0, n <= 1 << 20 else {
+                throw UsageError("--max-buffered-mib needs a number of MiB from 0 (no limit) to 1048576")
+            }
+            limits.maxBufferedInboundBytes = n << 20
+        }
+        var requestRate: RequestRate?
+        if let text = args.option("request-rate") ?? environment("ASSAY_REQUEST_RATE") {
+            guard let n = Int(text), n >= 0, n <= RequestRate.maximum else {
+                throw UsageError(
+                    "--request-rate needs calls per second per organisation, 0 (no limit) to \(RequestRate.maximum)")
+            }
+            if n > 0 { requestRate = RequestRate(perSecond: n, burst: n) }
+        }
+        if let text = args.option("request-burst") ?? environment("ASSAY_REQUEST_BURST") {
+            guard let n = Int(text), n >= 1, n <= RequestRate.maximum else {
+                throw UsageError("--request-burst needs a number of calls from 1 to \(RequestRate.maximum)")
+            }
+            guard requestRate != nil else { throw UsageError("--request-burst needs --request-rate") }
+            requestRate?.burst = n
+        }
+        var runQuota = RunQuota()
+        if let text = args.option("max-active-runs") ?? environment("ASSAY_MAX_ACTIVE_RUNS") {
+            guard let n = Int(text), n >= 0 else {
+                throw UsageError("--max-active-runs needs a number of runs per organisation (0: no quota)")
+            }
+            runQuota.maxActiveRuns = n
+        }
         let modelsConfig = args.option("models-config") ?? environment("ASSAY_MODELS_CONFIG")
         // Several servers on one PostgreSQL database (docs/operations.md); SQLite in --data otherwise.
         let postgresURL = args.option("postgres") ?? environment("ASSAY_POSTGRES")
@@ -145,7 +173,8 @@ enum ServeCommand {
         let workers = RemoteWorkerProvider(batchTimeout: batchTimeout, logger: logger.with("service", "worker"))
         let assembly = ServerAssembly(
             storage: storage, models: models, workers: workers, limits: limits, logger: logger,
-            executor: PollingExecutor.shared, services: services, sharing: sharing)
+            executor: PollingExecutor.shared, services: services, sharing: sharing, requestRate: requestRate,
+            runQuota: runQuota)
         let server = assembly.server
         let health = assembly.health
 

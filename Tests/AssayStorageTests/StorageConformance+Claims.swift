@@ -77,4 +77,32 @@ extension StorageConformance {
             #expect(try await store.run(organization: other.id, requestID: "req-1") == nil)
         }
     }
+
+    /// The runs an organisation has queued or running (its concurrent-run quota counts them).
+    func activeRunCounts() async throws {
+        try await withStore { store in
+            let org = try await store.createOrganization(name: "Acme")
+            let other = try await store.createOrganization(name: "Other")
+            let dataset = try await store.createDataset(organization: org.id, name: "d", description: "")
+            let rows = try await store.upsertRows(
+                organization: org.id, dataset: dataset.id, rows: (0..<2).map { NewDataRow(globalKey: "k\($0)", mediaType: .text, text: "t\($0)") })
+            let ontology = try await store.createOntology(organization: org.id, name: "o", features: Fixtures.features)
+            var runs: [ModelRun] = []
+            for _ in 0..<4 {
+                runs.append(
+                    try await store.createRun(
+                        ModelRun(
+                            id: .random("run"), organizationID: org.id, name: "r", modelID: "m", modelVersion: "1", ontologyID: ontology.id,
+                            mapping: [], parameters: [:], datasetIDs: [dataset.id], createdAt: 1),
+                        rows: rows.map(\.id), requestID: nil))
+            }
+            #expect(try await store.activeRunCount(organization: org.id) == 4)
+            _ = try await store.setRunState(organization: org.id, run: runs[0].id, state: .running, error: "", at: 2)
+            _ = try await store.setRunState(organization: org.id, run: runs[1].id, state: .cancelled, error: "", at: 2)
+            _ = try await store.setRunState(organization: org.id, run: runs[2].id, state: .failed, error: "x", at: 2)
+            // Queued and running count; cancelled, failed (and completed) do not.
+            #expect(try await store.activeRunCount(organization: org.id) == 2)
+            #expect(try await store.activeRunCount(organization: other.id) == 0)
+        }
+    }
 }

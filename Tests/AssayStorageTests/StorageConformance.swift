@@ -40,6 +40,7 @@ struct StorageConformance: Sendable {
         Check(name: "review queue and leases") { try await $0.reviewQueueAndLeases() },
         Check(name: "run row claims") { try await $0.runRowClaims() },
         Check(name: "runs by request id") { try await $0.runsByRequestID() },
+        Check(name: "active run counts") { try await $0.activeRunCounts() },
         Check(name: "preference projects") { try await $0.preferenceProjects() },
     ]
 

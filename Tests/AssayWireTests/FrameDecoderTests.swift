@@ -60,6 +60,30 @@ struct FrameDecoderTests {
         }
     }
 
+    @Test func refusedBodiesAreSkippedWithoutBufferingAndAskedAboutOnce() {
+        let first = Frame(type: .data, streamID: 5, body: [UInt8](repeating: 0xAB, count: 5_000))
+        let second = Frame(type: .data, streamID: 7, body: [1, 2, 3])
+        let empty = Frame(type: .ping, streamID: 0, body: [])
+        let bytes = first.encoded() + empty.encoded() + second.encoded()
+        for chunks in [[bytes], bytes.map { [$0] }] {
+            var decoder = FrameDecoder(maxFrameSize: 1 << 20)
+            var asked: [(UInt32, Int)] = []
+            var events: [FrameDecoder.Event] = []
+            for chunk in chunks {
+                chunk.withUnsafeBytes { buffer in
+                    decoder.feed(buffer, admit: { _, stream, length in
+                        asked.append((stream, length))
+                        return stream != 5
+                    }) { events.append($0) }
+                }
+            }
+            // Asked once per frame with a body, before the body; an empty frame is not asked about.
+            #expect(asked.map(\.0) == [5, 7] && asked.map(\.1) == [5_000, 3])
+            #expect(events == [.refused(type: .data, flags: [], streamID: 5, length: 5_000), .frame(empty), .frame(second)])
+            #expect(decoder.isAtFrameBoundary)
+        }
+    }
+
     @Test func headerLayoutIsBigEndian() {
         let f = Frame(type: .headers, flags: .endStream, streamID: 0x0102_0304, body: [0xAA, 0xBB])
         #expect(f.encoded() == [0, 0, 0, 2, 1, 1, 1, 2, 3, 4, 0xAA, 0xBB])

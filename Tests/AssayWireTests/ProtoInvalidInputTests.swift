@@ -109,7 +109,7 @@ struct ProtoInvalidInputTests {
         if depth <= 100 {
             #expect(error == nil)
         } else {
-            #expect(error?.reason == .invalidEncoding)
+            #expect(error?.reason == .nestingTooDeep(limit: 100))
         }
     }
 
@@ -119,7 +119,7 @@ struct ProtoInvalidInputTests {
         for _ in 1..<150 {
             bytes = [0xB2, 0x04] + varint(bytes.count) + bytes
         }
-        #expect(Self.decodingError(AllTypes.self, bytes)?.reason == .invalidEncoding)
+        #expect(Self.decodingError(AllTypes.self, bytes)?.reason == .nestingTooDeep(limit: 100))
     }
 
     @Test("the error says which message failed and why")

@@ -132,8 +132,7 @@ extension FramedConnection {
         let ready = try state.withLock { s throws(RPCError) -> [UInt8]?? in
             if let failure = stream.failure { throw failure }
             if stream.hasInbound {
-                let message = stream.popInbound()
-                credit(stream, message.count, &s)
+                let message = takeInbound(stream, &s)
                 return .some(message)
             }
             if stream.remoteEnded { return .some(nil) }
@@ -149,8 +148,7 @@ extension FramedConnection {
                     if let failure = stream.failure { return .failure(failure) }
                     if Task.isCancelled { return .failure(RPCError(.cancelled, "the call was cancelled")) }
                     if stream.hasInbound {
-                        let message = stream.popInbound()
-                        credit(stream, message.count, &s)
+                        let message = takeInbound(stream, &s)
                         return .success(message)
                     }
                     if stream.remoteEnded { return .success(nil) }

@@ -27,8 +27,9 @@ struct IncomingCall: Sendable {
 /// thread. All protocol state sits behind one lock held only for bookkeeping, never across
 /// a syscall or an await; continuations are resumed after it is released.
 final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
-    // @unchecked: `decoder`, `preface` and `lastActivity` are touched only on the loop thread
-    // (channelRead and timers); all other mutable state is inside `state`.
+    // @unchecked: `decoder`, `preface`, `lastActivity`, `partialFrameSince` and `decoderCharge`
+    // are touched only on the loop thread (channelRead, channelClosed and timers); all other
+    // mutable state is inside `state`.
     enum Role: Sendable { case client, server }
 
     enum Phase: Sendable, Equatable {
@@ -69,15 +70,28 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
     let state: Mutex<State>
     private var decoder: FrameDecoder
     private var preface: [UInt8] = []
+    /// When the last HEADERS, DATA or TRAILERS frame arrived (a call made progress). Bytes of
+    /// a frame still arriving, PINGs and WINDOW_UPDATEs do not count: a peer dribbling them
+    /// cannot keep an idle connection open.
     private var lastActivity = MonotonicClock.nanoseconds()
+    /// When the frame the decoder holds part of began arriving (nil at a frame boundary).
+    private var partialFrameSince: UInt64?
+    /// Budget bytes reserved for the frame body the decoder is collecting.
+    private var decoderCharge = 0
     private var handshakeTimer: ScheduledTimer?
     let events: any ConnectionEvents
+    /// Server side: the memory budget every connection's buffered inbound bytes count against.
+    let budget: InboundMemoryBudget?
 
-    init(channel: any ByteChannel, role: Role, limits: ConnectionLimits, events: any ConnectionEvents) {
+    init(
+        channel: any ByteChannel, role: Role, limits: ConnectionLimits, events: any ConnectionEvents,
+        budget: InboundMemoryBudget? = nil
+    ) {
         self.channel = channel
         self.role = role
         self.limits = limits
         self.events = events
+        self.budget = budget
         self.decoder = FrameDecoder(maxFrameSize: limits.maxFrameSize)
         let defaults = ConnectionLimits.protocolDefaults
         self.state = Mutex(State(
@@ -104,14 +118,23 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         if limits.idleTimeoutNanoseconds > 0 { scheduleIdleCheck() }
     }
 
+    /// Closes the connection when it has had no call and no HEADERS or DATA frame for the idle
+    /// timeout, or when one frame has taken longer than the idle timeout to arrive (whatever
+    /// calls are open): a slow sender cannot hold a frame buffer or a connection for ever.
     private func scheduleIdleCheck() {
-        let period = max(limits.idleTimeoutNanoseconds / 2, 50_000_000)
+        let period = max(limits.idleTimeoutNanoseconds / 4, 10_000_000)
         channel.scheduler.schedule(afterNanoseconds: period) { [self] in
             let (closed, idle) = state.withLock { s in
                 (s.phase == .closed, s.streams.isEmpty && s.activeHandlers == 0)
             }
             if closed { return }
-            if idle && MonotonicClock.nanoseconds() - lastActivity >= limits.idleTimeoutNanoseconds {
+            let now = MonotonicClock.nanoseconds()
+            if let since = partialFrameSince, now - since >= limits.idleTimeoutNanoseconds {
+                let error = RPCError(.unavailable, "a frame took longer than the idle timeout to arrive")
+                fail(error, goAway: .unavailable)
+                return
+            }
+            if idle && now - lastActivity >= limits.idleTimeoutNanoseconds {
                 fail(RPCError(.unavailable, "idle connection closed"), goAway: .ok)
                 return
             }
@@ -122,7 +145,6 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
     // MARK: reading (loop thread)
 
     func channelRead(_ bytes: UnsafeRawBufferPointer) {
-        lastActivity = MonotonicClock.nanoseconds()
         var rest = bytes
         if preface.count < Preface.size {
             let take = min(Preface.size - preface.count, rest.count)
@@ -142,12 +164,32 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         var calls: [IncomingCall] = []
         var ready = false
         var protocolError: (RPCError, RPCCode)?
-        decoder.feed(rest) { event in
-            guard protocolError == nil else { return }
-            state.withLock { s in
-                if s.phase == .closed { return }
-                if let e = handle(event, &s, &wakeups, &calls, &ready) { protocolError = e }
+        var framesCompleted = 0
+        var callProgress = false
+        decoder.feed(rest, admit: admit) { event in
+            // The budget bytes of this frame's body; they stay taken only while it is queued.
+            var charge = 0
+            if case .frame(let frame) = event {
+                framesCompleted += 1
+                charge = decoderCharge
+                decoderCharge = 0
+                if [.headers, .data, .trailers].contains(frame.type) { callProgress = true }
             }
+            var kept = false
+            if protocolError == nil {
+                state.withLock { s in
+                    if s.phase == .closed { return }
+                    if let e = handle(event, &s, &wakeups, &calls, &ready, &kept) { protocolError = e }
+                }
+            }
+            if !kept { budget?.release(charge) }
+        }
+        let now = MonotonicClock.nanoseconds()
+        if callProgress { lastActivity = now }
+        if decoder.isAtFrameBoundary {
+            partialFrameSince = nil
+        } else if framesCompleted > 0 || partialFrameSince == nil {
+            partialFrameSince = now
         }
         wakeups.run()
         if ready {
@@ -159,16 +201,38 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         flush()
     }
 
-    /// Handles one decoded frame under the lock. Returns a connection error, if any.
+    /// Whether a frame body of `length` bytes may be buffered: asked by the decoder before it
+    /// keeps a byte of it. Reserves the bytes in the server's budget (see `InboundMemoryBudget`).
+    private func admit(_ type: FrameType, _ streamID: UInt32, _ length: Int) -> Bool {
+        guard let budget else { return true }
+        if budget.reserve(length) {
+            decoderCharge = length
+            return true
+        }
+        if type != .data && type != .headers && length <= InboundMemoryBudget.smallFrameBytes {
+            budget.forceReserve(length)
+            decoderCharge = length
+            return true
+        }
+        return false
+    }
+
+    /// Handles one decoded frame under the lock. Returns a connection error, if any. `kept`
+    /// says the frame's body now sits in a stream's queue (its budget bytes go with it).
     private func handle(
         _ event: FrameDecoder.Event, _ s: inout State, _ wakeups: inout Wakeups,
-        _ calls: inout [IncomingCall], _ ready: inout Bool
+        _ calls: inout [IncomingCall], _ ready: inout Bool, _ kept: inout Bool
     ) -> (RPCError, RPCCode)? {
         let frame: Frame
         switch event {
-        case .oversized(let type, _, let streamID, let length):
-            let limit = limits.maxFrameSize
-            let error = RPCError(.resourceExhausted, "frame of \(length) bytes exceeds the limit of \(limit) bytes")
+        case .oversized(let type, _, let streamID, let length), .refused(let type, _, let streamID, let length):
+            let error: RPCError
+            if case .oversized = event {
+                let limit = limits.maxFrameSize
+                error = RPCError(.resourceExhausted, "frame of \(length) bytes exceeds the limit of \(limit) bytes")
+            } else {
+                error = budget?.refusal ?? RPCError(.resourceExhausted, "frame refused")
+            }
             guard streamID != 0, type == .data || type == .headers else { return (error, .resourceExhausted) }
             if type == .data {
                 // The sender counted these bytes against its windows: give them back.
@@ -200,7 +264,7 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         }
         switch frame.type {
         case .data:
-            return receiveData(frame, &s, &wakeups)
+            return receiveData(frame, &s, &wakeups, &kept)
         case .headers:
             guard role == .server else { return (RPCError(.unavailable, "HEADERS from a server"), .failedPrecondition) }
             return receiveHeaders(frame, &s, &calls)
@@ -301,7 +365,9 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         return nil
     }
 
-    private func receiveData(_ frame: Frame, _ s: inout State, _ wakeups: inout Wakeups) -> (RPCError, RPCCode)? {
+    private func receiveData(
+        _ frame: Frame, _ s: inout State, _ wakeups: inout Wakeups, _ kept: inout Bool
+    ) -> (RPCError, RPCCode)? {
         let length = frame.body.count
         let noMessage = frame.flags.contains(.noMessage)
         if !noMessage {
@@ -327,13 +393,13 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             stream.receiveWindow -= length
             stream.inbound.append(frame.body)
             stream.inboundBytes += length
+            kept = true
         }
         if frame.flags.contains(.endStream) { stream.remoteEnded = true }
         if let w = stream.receiveWaiter {
             stream.receiveWaiter = nil
             if stream.hasInbound {
-                let message = stream.popInbound()
-                credit(stream, message.count, &s)
+                let message = takeInbound(stream, &s)
                 wakeups.receives.append((w, .success(message)))
             } else {
                 wakeups.receives.append((w, .success(nil)))
@@ -343,6 +409,15 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
     }
 
     // MARK: shared bookkeeping (under the lock)
+
+    /// Hands the stream's next queued message to its reader: its budget bytes are given back
+    /// and its window is granted again.
+    func takeInbound(_ stream: StreamRecord, _ s: inout State) -> [UInt8] {
+        let message = stream.popInbound()
+        budget?.release(message.count)
+        credit(stream, message.count, &s)
+        return message
+    }
 
     /// Grants the peer window for `count` bytes the application took.
     func credit(_ stream: StreamRecord, _ count: Int, _ s: inout State) {
@@ -394,6 +469,7 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
     /// Drops the messages a stream will never read; their window goes back to the connection.
     func dropInbound(_ stream: StreamRecord, _ s: inout State) {
         guard stream.inboundBytes > 0 else { return }
+        budget?.release(stream.inboundBytes)
         s.connectionPendingCredit += stream.inboundBytes
         stream.inbound.removeAll()
         stream.inboundHead = 0
@@ -468,6 +544,11 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             return s.closeReason
         }
         handshakeTimer?.cancel()
+        // A frame cut off by the close: its buffer and its budget bytes go now.
+        budget?.release(decoderCharge)
+        decoderCharge = 0
+        decoder.reset()
+        partialFrameSince = nil
         wakeups.run()
         events.connectionClosed(self, reason: reason)
     }

@@ -7,6 +7,11 @@ public struct ServerLimits: Sendable {
     public var connection = ConnectionLimits()
     /// Connections beyond this are refused with a GOAWAY (RESOURCE_EXHAUSTED).
     public var maxConnections = 4096
+    /// Inbound bytes all connections together may hold: frame bodies being received and
+    /// messages waiting for their handlers (see `InboundMemoryBudget`); 0 = no limit. The
+    /// default, 1 GiB, is well above what a few hundred busy connections use (each holds at
+    /// most its 8 MiB window plus one 4 MiB frame).
+    public var maxBufferedInboundBytes = 1 << 30
     /// How long in-flight calls may take to finish after shutdown begins.
     public var shutdownGraceNanoseconds: UInt64 = 10_000_000_000
 
@@ -34,6 +39,8 @@ public final class RPCServer: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Every connection's buffered inbound bytes count against this.
+    public let inboundBudget: InboundMemoryBudget
 
     public init(
         router: Router, interceptors: [any ServerInterceptor] = [], limits: ServerLimits = ServerLimits(),
@@ -44,6 +51,7 @@ public final class RPCServer: Sendable {
         self.interceptors = interceptors
         self.limits = limits
         self.logger = logger
+        self.inboundBudget = InboundMemoryBudget(capacity: limits.maxBufferedInboundBytes)
     }
 
     /// Accepts connections until `shutdown` is called and every connection has closed.
@@ -79,7 +87,8 @@ public final class RPCServer: Sendable {
     public func serve(channel: any ByteChannel) async {
         let (calls, continuation) = AsyncStream<IncomingCall>.makeStream()
         let events = ServerConnectionEvents(calls: continuation)
-        let connection = FramedConnection(channel: channel, role: .server, limits: limits.connection, events: events)
+        let connection = FramedConnection(
+            channel: channel, role: .server, limits: limits.connection, events: events, budget: inboundBudget)
         let refused = state.withLock { s -> Bool in
             if s.shuttingDown { return true }
             s.connections[ObjectIdentifier(connection)] = connection

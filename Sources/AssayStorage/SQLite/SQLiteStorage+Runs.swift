@@ -95,6 +95,17 @@ extension SQLiteStorage {
         }
     }
 
+    public func activeRunCount(organization: ObjectID) async throws(StorageError) -> Int {
+        try await read { connection throws(StorageError) in
+            // Queued and running runs are unsettled: the partial index of open runs finds them.
+            try connection.queryFirst(
+                """
+                SELECT count(*) FROM model_runs m JOIN organizations o ON o.seq = m.org
+                WHERE m.settled = 0 AND o.id = ? AND m.state IN ('queued', 'running')
+                """, [.text(organization.rawValue)], { $0.int(0) }) ?? 0
+        }
+    }
+
     public func unfinishedRuns() async throws(StorageError) -> [ModelRun] {
         try await read { connection throws(StorageError) in
             try connection.query(Self.runColumns + " WHERE m.settled = 0 ORDER BY m.seq", [], Self.decodeRun)

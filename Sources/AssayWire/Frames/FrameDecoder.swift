@@ -9,7 +9,13 @@ public struct FrameDecoder: Sendable {
         case frame(Frame)
         /// A header announced `length` bytes, more than allowed; its body is being skipped.
         case oversized(type: FrameType, flags: FrameFlags, streamID: UInt32, length: Int)
+        /// The `admit` check of `feed` turned the frame down; its body is being skipped.
+        case refused(type: FrameType, flags: FrameFlags, streamID: UInt32, length: Int)
     }
+
+    /// Asked once per frame with a body within `maxFrameSize`, when its header is complete and
+    /// before a byte of the body is kept: false skips the body (reported as `.refused`).
+    public typealias Admission = (_ type: FrameType, _ streamID: UInt32, _ length: Int) -> Bool
 
     private enum State: Sendable {
         case header
@@ -35,6 +41,14 @@ public struct FrameDecoder: Sendable {
 
     /// Consumes all of `bytes`, calling `emit` for each complete frame, in order.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (Event) throws -> Void) rethrows {
+        try feed(bytes, admit: { _, _, _ in true }, emit: emit)
+    }
+
+    /// Consumes all of `bytes`, asking `admit` before buffering each body (a memory budget),
+    /// and calling `emit` for each complete frame, in order.
+    public mutating func feed(
+        _ bytes: UnsafeRawBufferPointer, admit: Admission, emit: (Event) throws -> Void
+    ) rethrows {
         var index = 0
         let count = bytes.count
         while index < count {
@@ -44,14 +58,14 @@ public struct FrameDecoder: Sendable {
                 if header.isEmpty && count - index >= Frame.headerSize {
                     let p = bytes.baseAddress!.advanced(by: index).assumingMemoryBound(to: UInt8.self)
                     index += Frame.headerSize
-                    try begin(headerAt: p, emit: emit)
+                    try begin(headerAt: p, admit: admit, emit: emit)
                 } else {
                     header.append(bytes[index])
                     index += 1
                     if header.count == Frame.headerSize {
                         let h = header
                         header.removeAll(keepingCapacity: true)
-                        try h.withUnsafeBufferPointer { try begin(headerAt: $0.baseAddress!, emit: emit) }
+                        try h.withUnsafeBufferPointer { try begin(headerAt: $0.baseAddress!, admit: admit, emit: emit) }
                     }
                 }
             case .body(let type, let flags, let streamID, let remaining):
@@ -74,7 +88,16 @@ public struct FrameDecoder: Sendable {
         }
     }
 
-    private mutating func begin(headerAt p: UnsafePointer<UInt8>, emit: (Event) throws -> Void) rethrows {
+    /// Forgets a partial frame and its buffer (the connection is closing).
+    public mutating func reset() {
+        state = .header
+        header = []
+        body = []
+    }
+
+    private mutating func begin(
+        headerAt p: UnsafePointer<UInt8>, admit: Admission, emit: (Event) throws -> Void
+    ) rethrows {
         let length = Int(UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3]))
         let type = FrameType(rawValue: p[4])
         let flags = FrameFlags(rawValue: p[5])
@@ -85,6 +108,9 @@ public struct FrameDecoder: Sendable {
         } else if length == 0 {
             state = .header
             try emit(.frame(Frame(type: type, flags: flags, streamID: streamID)))
+        } else if !admit(type, streamID, length) {
+            state = .skipping(remaining: length)
+            try emit(.refused(type: type, flags: flags, streamID: streamID, length: length))
         } else {
             body = []
             body.reserveCapacity(length)

@@ -46,12 +46,15 @@ public struct MethodDescriptor<Input: ProtoMessage, Output: ProtoMessage>: Senda
             path: path,
             kind: kind,
             inputType: Input.protoMessageName,
-            outputType: Output.protoMessageName
+            outputType: Output.protoMessageName,
+            requestMessage: Input.self,
+            responseMessage: Output.self
         )
     }
 }
 
-/// A method without its Swift message types: names only, for routing tables and reflection.
+/// A method with its message types erased: names for routing tables and reflection, and the
+/// message types themselves so generic code (a test calling every method) can build requests.
 public struct AnyMethodDescriptor: Sendable, Hashable {
     /// The full service name, for example `"assay.v1.Health"`.
     public let service: String
@@ -65,16 +68,36 @@ public struct AnyMethodDescriptor: Sendable, Hashable {
     public let inputType: String
     /// The full proto name of the response message.
     public let outputType: String
+    /// The request's Swift type, when the descriptor came from a typed `MethodDescriptor`.
+    public let requestMessage: (any ProtoMessage.Type)?
+    /// The response's Swift type, likewise.
+    public let responseMessage: (any ProtoMessage.Type)?
 
-    /// A method described by names.
-    public init(service: String, method: String, path: String, kind: MethodKind, inputType: String, outputType: String)
-    {
+    /// A method described by names (and, from a typed descriptor, its message types).
+    public init(
+        service: String, method: String, path: String, kind: MethodKind, inputType: String, outputType: String,
+        requestMessage: (any ProtoMessage.Type)? = nil, responseMessage: (any ProtoMessage.Type)? = nil
+    ) {
         self.service = service
         self.method = method
         self.path = path
         self.kind = kind
         self.inputType = inputType
         self.outputType = outputType
+        self.requestMessage = requestMessage
+        self.responseMessage = responseMessage
+    }
+
+    /// Equal when the names and the kind are: the message types follow from the names.
+    public static func == (a: AnyMethodDescriptor, b: AnyMethodDescriptor) -> Bool {
+        a.path == b.path && a.kind == b.kind && a.inputType == b.inputType && a.outputType == b.outputType
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(path)
+        hasher.combine(kind)
+        hasher.combine(inputType)
+        hasher.combine(outputType)
     }
 }
 

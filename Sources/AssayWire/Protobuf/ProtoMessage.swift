@@ -81,9 +81,11 @@ extension ProtoMessage {
 public struct ProtoDecodingError: Error, Hashable, CustomStringConvertible {
     /// What went wrong.
     public enum Reason: Hashable, Sendable {
-        /// The bytes are not a valid encoding of the message (truncated, a wrong wire type,
-        /// nesting deeper than protobuf's recursion limit of 100).
+        /// The bytes are not a valid encoding of the message (truncated, a wrong wire type).
         case invalidEncoding
+        /// Messages nest deeper than `limit` (protobuf's recursion limit, 100): refused before
+        /// anything is allocated or protobuf-c recurses.
+        case nestingTooDeep(limit: Int)
         /// Decoding would have allocated more than `limit` bytes.
         case memoryLimitExceeded(limit: Int)
         /// A string field (named by its full proto name) is not valid UTF-8.
@@ -108,6 +110,8 @@ public struct ProtoDecodingError: Error, Hashable, CustomStringConvertible {
         switch reason {
         case .invalidEncoding:
             "cannot decode \(messageName): invalid protobuf encoding"
+        case .nestingTooDeep(let limit):
+            "cannot decode \(messageName): messages nest deeper than the limit of \(limit)"
         case .memoryLimitExceeded(let limit):
             "cannot decode \(messageName): decoding needs more than the memory limit of \(limit) bytes"
         case .invalidUTF8(let field):

@@ -23,7 +23,8 @@ enum ProtobufCCodec {
         if M.nestsWithoutBound,
             !nestingIsWithinLimit(bytes, descriptor: M.cDescriptor, depth: 1)
         {
-            throw ProtoDecodingError(messageName: M.protoMessageName, reason: .invalidEncoding)
+            throw ProtoDecodingError(
+                messageName: M.protoMessageName, reason: .nestingTooDeep(limit: maximumNestingDepth))
         }
         return try ProtoArenaPool.withArena { arena throws(ProtoDecodingError) in
             arena.limit = Swift.max(0, memoryLimit)
