@@ -103,6 +103,8 @@ let package = Package(
         .testTarget(name: "AssayScaleOutTests", dependencies: ["AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["slow_chat.py"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayPreferenceTests", dependencies: ["AssayPreference", "AssayLLM", "AssayNativeModels", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayWorkersTests", dependencies: ["AssayWorkers", "AssayModels", "AssayCore", "AssayWire"], swiftSettings: swiftSettings),
+        // Fault injection against real `assay serve` processes: kill -9, a full disk, a read-only database.
+        .testTarget(name: "AssayFaultTests", dependencies: ["AssayNativeModels", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport", "CSQLite3"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )
