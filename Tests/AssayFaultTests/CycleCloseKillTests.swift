@@ -10,15 +10,18 @@ import Testing
 
 /// `kill -9` of a server while its cycle scheduler closes years of ended billing cycles.
 ///
-/// The history is staged in the database file (the organisation made six years ago, its
+/// The history is staged in the database file (the organisation made thirty years ago, its
 /// datasets' row counts changing at seeded random times since), so a server starting on it
-/// has ~70 cycles to invoice at once. A control server closes them undisturbed; each round
+/// has ~360 cycles to invoice at once. A control server closes them undisturbed; each round
 /// starts on a fresh copy, is killed after a random number of invoices plus a random delay,
 /// and restarted. The result must be the control's exactly: one invoice per cycle, the same
 /// lines, the same ledger entries (none twice), and every invoice equal to its ledger.
 @Suite("Faults: kill -9 during billing cycle close", .serialized)
 struct CycleCloseKillTests {
-    static let years: Int64 = 6
+    static let years: Int64 = 30
+    /// Rows added to a dataset and removed later: enough history that closing the cycles takes
+    /// a while (each close sums the events before its cycle), so the kill lands mid-way.
+    static let changes = 4_000
     static let microsPerDay: Int64 = 86_400_000_000
 
     @Test func invoicesAreWrittenOnceWhereverTheCloseIsKilled() async throws {
@@ -127,7 +130,8 @@ struct CycleCloseKillTests {
                     + " WHERE seq = \(seq)"
             )
         }
-        for _ in 0..<40 {
+        try file.exec("BEGIN")
+        for _ in 0..<changes {
             let dataset = datasets[Int.random(in: 0..<datasets.count, using: &random)]
             let rows = Int64.random(in: 1...5_000, using: &random)
             let added = start + Int64.random(in: 0..<span, using: &random)
@@ -138,6 +142,7 @@ struct CycleCloseKillTests {
                 VALUES (\(org), '\(dataset)', \(added), \(rows)), (\(org), '\(dataset)', \(removed), \(-rows))
                 """)
         }
+        try file.exec("COMMIT")
         var cycles: [String] = []
         var cycle = BillingCycle(containing: start)
         var clock = timespec()

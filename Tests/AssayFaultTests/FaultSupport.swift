@@ -333,7 +333,7 @@ func allRows(_ client: RPCClient, _ dataset: String) async throws -> [AssayWire.
     var cursor = ""
     repeat {
         let page = try await client.unary(
-            CatalogService.listDataRows, ListDataRowsRequest(datasetId: dataset, pageSize: 1000, cursor: cursor))
+            CatalogService.listDataRows, ListDataRowsRequest(datasetId: dataset, pageSize: 100, cursor: cursor))
         rows += page.rows
         cursor = page.nextCursor
     } while !cursor.isEmpty
