@@ -20,7 +20,7 @@ TEST_APT_PACKAGES := chromium espeak-ng
 PY_REQUIREMENTS := clients/python/requirements-dev.txt
 PY_VENV := $(ASSAY_CACHE)/python/venv-$(shell grep -v '^[[:space:]]*\(#\|$$\)' $(PY_REQUIREMENTS) | sha256sum | cut -c1-12)
 
-.PHONY: all deps test-deps bench-deps python-deps python-test models build release run test faults proto proto-check bench bench-coco fmt clean
+.PHONY: all deps test-deps bench-deps python-deps python-test models build release run test faults proto proto-check bench bench-coco loadtest fmt clean
 
 all: build
 
@@ -132,6 +132,14 @@ bench: deps models bench-deps python-deps
 	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
 	.build/release/assay-bench --server .build/release/assay --python $(BENCH_VENV)/bin/python --postgres "$$url"
 	PYTHONPATH=$(abspath clients/python/src) "$(PY_VENV)/bin/python" clients/python/bench/ingest.py --server .build/release/assay --rows 1000000
+
+## loadtest: 200 concurrent clients (unary calls, ingest streams, run watches) against a
+## release server on loopback for ASSAY_LOADTEST_SECONDS; fails on any error but RESOURCE_EXHAUSTED.
+ASSAY_LOADTEST_SECONDS ?= 60
+loadtest: deps models
+	$(SWIFT) build -c release --product assay
+	$(SWIFT) build -c release --product assay-bench
+	.build/release/assay-bench --loadtest --server .build/release/assay --seconds $(ASSAY_LOADTEST_SECONDS) --clients 200
 
 ## bench-coco: only the COCO evaluation against pycocotools.
 bench-coco: deps bench-deps
