@@ -14,7 +14,7 @@ import Testing
 /// exactly one inference fee and one model-units charge for it, of the whole run's size.
 @Suite("Faults: kill -9 during a run", .serialized)
 struct RunKillTests {
-    static let rows = 24
+    static let rows = 48
     static let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 
     @Test func aRunKilledAtRandomPointsPredictsAndChargesEachRowOnce() async throws {
@@ -27,7 +27,7 @@ struct RunKillTests {
             unlink(log)
         }
         for round in 0..<FaultPlan.rounds {
-            let killAtDone = Int.random(in: 1...6, using: &random)
+            let killAtDone = Int.random(in: 1...8, using: &random)
             let delayMicros = Int.random(in: 0..<30_000, using: &random)
             // Distinct images in every round (and every seed), so no row comes from the cache.
             let salt = Self.words[Int.random(in: 0..<8, using: &random)]
