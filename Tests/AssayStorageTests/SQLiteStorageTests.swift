@@ -151,7 +151,7 @@ struct SQLiteFileTests {
 
     @Test func readOnlyConnectionsCannotWrite() async throws {
         let store = try await SQLiteStorage.inMemory()
-        await expectError(.internal) {
+        await expectError(.readOnly) {
             try await store.read { connection throws(StorageError) in
                 try connection.run("INSERT INTO organizations (id, name, created_at) VALUES ('x', 'y', 0)")
             }
