@@ -136,6 +136,7 @@ struct LoadTest {
         say("machine load average before: \(loadAverage()) (\(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores)")
         let rssBefore = residentKilobytes(pid)
         let cpu0 = cpuSeconds(pid)
+        let clientCPU0 = cpuSeconds(getpid())
         let start = MonotonicClock.nanoseconds()
         let end = start + UInt64(seconds) * 1_000_000_000
         let think = thinkMilliseconds
@@ -181,6 +182,7 @@ struct LoadTest {
         }
         let wall = Double(MonotonicClock.nanoseconds() - start) / 1e9
         let cpu = cpuSeconds(pid) - cpu0
+        let clientCPU = cpuSeconds(getpid()) - clientCPU0
         // The server's own view (Reflection/MethodStats: from a call's arrival to its status),
         // which tells time in the server from time waiting for a core on a busy machine.
         let stats = try await RPCClient.connect(to: address, metadata: ["authorization": "Bearer \(key)"])
@@ -194,6 +196,7 @@ struct LoadTest {
                     + "  p99 \(String(format: "%.2f", Double(m.latencyP99Micros) / 1000)) ms")
         }
         for loop in loops { await loop.shutdown() }
+        say("client CPU (this process, 200 clients): \(String(format: "%.1f s = %.2f cores", clientCPU, clientCPU / wall))")
         return report(total, wall: wall, cpu: cpu, rssBefore: rssBefore, rss: samples, peak: peakRSSKilobytes(pid))
     }
 
