@@ -20,7 +20,7 @@ TEST_APT_PACKAGES := chromium espeak-ng
 PY_REQUIREMENTS := clients/python/requirements-dev.txt
 PY_VENV := $(ASSAY_CACHE)/python/venv-$(shell grep -v '^[[:space:]]*\(#\|$$\)' $(PY_REQUIREMENTS) | sha256sum | cut -c1-12)
 
-.PHONY: all deps test-deps bench-deps python-deps python-test models build release run test proto proto-check bench bench-coco fmt clean
+.PHONY: all deps test-deps bench-deps python-deps python-test models build release run test faults proto proto-check bench bench-coco loadtest fmt clean
 
 all: build
 
@@ -84,7 +84,8 @@ run: release models
 
 ## test: build once, check the generated code is fresh, run every test; the storage
 ## conformance suite and the multi-server tests also run against a throwaway PostgreSQL
-## cluster (scripts/ci/postgres.sh), started here and stopped afterwards.
+## cluster (scripts/ci/postgres.sh), started here and stopped afterwards. The fault tests
+## run one round each here (make faults runs them in full).
 test: build models test-deps python-deps
 	$(MAKE) --no-print-directory proto-check PROTOGEN=.build/debug/assay-protogen
 	@pgdir=$$(mktemp -d /tmp/assay-pg.XXXXXX); \
@@ -92,6 +93,13 @@ test: build models test-deps python-deps
 	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
 	ASSAY_TEST_POSTGRES="$$url" $(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory python-test
+
+## faults: the fault-injection tests in full: kill -9 at random points of ingest, runs and
+## cycle close, a full disk (a tmpfs data folder), a read-only database, each for
+## ASSAY_FAULT_ROUNDS rounds (make test runs one); ASSAY_FAULT_SEED=N replays a failure.
+ASSAY_FAULT_ROUNDS ?= 10
+faults: build models
+	ASSAY_FAULT_ROUNDS=$(ASSAY_FAULT_ROUNDS) $(SWIFT) test --skip-build --filter AssayFaultTests
 
 ## proto: regenerate the C, Swift and Python sides of Protos/ into the tree.
 proto: deps
@@ -124,6 +132,14 @@ bench: deps models bench-deps python-deps
 	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
 	.build/release/assay-bench --server .build/release/assay --python $(BENCH_VENV)/bin/python --postgres "$$url"
 	PYTHONPATH=$(abspath clients/python/src) "$(PY_VENV)/bin/python" clients/python/bench/ingest.py --server .build/release/assay --rows 1000000
+
+## loadtest: 200 concurrent clients (unary calls, ingest streams, run watches) against a
+## release server on loopback for ASSAY_LOADTEST_SECONDS; fails on any error but RESOURCE_EXHAUSTED.
+ASSAY_LOADTEST_SECONDS ?= 60
+loadtest: deps models
+	$(SWIFT) build -c release --product assay
+	$(SWIFT) build -c release --product assay-bench
+	.build/release/assay-bench --loadtest --server .build/release/assay --seconds $(ASSAY_LOADTEST_SECONDS) --clients 200
 
 ## bench-coco: only the COCO evaluation against pycocotools.
 bench-coco: deps bench-deps

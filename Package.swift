@@ -105,6 +105,8 @@ let package = Package(
         .testTarget(name: "AssayWorkersTests", dependencies: ["AssayWorkers", "AssayModels", "AssayCore", "AssayWire"], swiftSettings: swiftSettings),
         // Every RPC of every service called without a key and with another organisation's.
         .testTarget(name: "AssayIsolationTests", dependencies: ["AssayServer", "AssayTestSupport", "AssayAccess", "AssayModels", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
+        // Fault injection against real `assay serve` processes: kill -9, a full disk, a read-only database.
+        .testTarget(name: "AssayFaultTests", dependencies: ["AssayNativeModels", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport", "CSQLite3"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )

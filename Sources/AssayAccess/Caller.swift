@@ -91,6 +91,14 @@ public final class KeyAuthenticator: Authenticator {
 }
 
 extension StorageError: RPCErrorConvertible {
+    /// The operator needs the cause of a fault the client only hears about in general terms.
+    public var logCause: String? {
+        switch self {
+        case .internal, .diskFull, .readOnly: description
+        case .notFound, .alreadyExists, .failedPrecondition, .unavailable: nil
+        }
+    }
+
     /// Storage failures as statuses: internal details stay in the server log.
     public var rpcError: RPCError {
         switch self {
@@ -98,6 +106,13 @@ extension StorageError: RPCErrorConvertible {
         case .alreadyExists(let m): RPCError(.alreadyExists, m)
         case .failedPrecondition(let m): RPCError(.failedPrecondition, m)
         case .unavailable: RPCError(.unavailable, "storage is busy; retry")
+        case .diskFull:
+            RPCError(
+                .resourceExhausted, "the server's disk is full: nothing of this call was stored; retry once space is freed")
+        case .readOnly:
+            RPCError(
+                .failedPrecondition,
+                "the server's database is read-only: writes are refused until it is writable again; reads still work")
         case .internal: RPCError(.internal, "internal error")
         }
     }

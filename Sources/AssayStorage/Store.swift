@@ -11,6 +11,12 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     case failedPrecondition(String)
     /// The database is busy beyond the busy timeout, or shut down.
     case unavailable(String)
+    /// The disk (or quota) under the database is full: nothing of the failed write was stored,
+    /// and the same write can succeed once space is freed.
+    case diskFull(String)
+    /// The database cannot be written (a read-only or immutable file, a read-only mount or
+    /// replica); reads still work and nothing of the failed write was stored.
+    case readOnly(String)
     /// Anything else; the message is for logs, not for clients.
     case `internal`(String)
 
@@ -20,6 +26,8 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case .alreadyExists(let m): "already exists: \(m)"
         case .failedPrecondition(let m): "failed precondition: \(m)"
         case .unavailable(let m): "unavailable: \(m)"
+        case .diskFull(let m): "disk full: \(m)"
+        case .readOnly(let m): "read-only: \(m)"
         case .internal(let m): "internal: \(m)"
         }
     }

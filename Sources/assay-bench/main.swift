@@ -142,6 +142,17 @@ func stopServer(_ pid: pid_t, _ data: String) {
     _ = system("rm -rf '\(data)'")
 }
 
+if CommandLine.arguments.contains("--loadtest") {
+    // `make loadtest`: on the global executor, not the client loop: 200 clients' bookkeeping
+    // needs both cores, not one thread.
+    let test = LoadTest(
+        seconds: Int(arg("seconds", getenv("ASSAY_LOADTEST_SECONDS").map { String(cString: $0) } ?? "60")) ?? 60,
+        clients: Int(arg("clients", "200")) ?? 200, thinkMilliseconds: Int(arg("think-ms", "10")) ?? 10)
+    let status = try await withTaskExecutorPreference(globalConcurrentExecutor) {
+        try await test.run(startServer: startServer, stopServer: stopServer, adminKey: readAdminKey)
+    }
+    exit(status)
+}
 if CommandLine.arguments.contains("--runs-only") {
     try await runBench(images: Int(arg("images", "1000")) ?? 1000, rounds: rounds, startServer: startServer, stopServer: stopServer)
     return

@@ -151,7 +151,7 @@ struct SQLiteFileTests {
 
     @Test func readOnlyConnectionsCannotWrite() async throws {
         let store = try await SQLiteStorage.inMemory()
-        await expectError(.internal) {
+        await expectError(.readOnly) {
             try await store.read { connection throws(StorageError) in
                 try connection.run("INSERT INTO organizations (id, name, created_at) VALUES ('x', 'y', 0)")
             }
@@ -230,5 +230,52 @@ struct SQLiteFileTests {
         #expect(one.rowIDs != two.rowIDs)
         await one.close()
         await two.close()
+    }
+}
+
+/// SQLite's full-disk and read-only failures become the errors that tell clients so
+/// (RESOURCE_EXHAUSTED, FAILED_PRECONDITION), not INTERNAL. The real faults (a full tmpfs, an
+/// immutable file under a running server) are staged in Tests/AssayFaultTests.
+@Suite("SQLite storage: full and read-only files")
+struct SQLiteFaultMappingTests {
+    @Test func aFileThatCannotGrowIsDiskFull() throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let connection = try SQLiteConnection.open(path: database.path, mode: .readWrite)
+        defer { connection.close() }
+        try connection.exec("CREATE TABLE t (b BLOB)")
+        let pages = try connection.queryFirst("PRAGMA page_count") { $0.int(0) } ?? 0
+        // max_page_count makes SQLite answer SQLITE_FULL, as ENOSPC does.
+        try connection.exec("PRAGMA max_page_count = \(pages + 2)")
+        do {
+            for _ in 0..<10 { try connection.run("INSERT INTO t VALUES (zeroblob(100000))") }
+            Issue.record("the file grew past max_page_count")
+        } catch {
+            guard case .diskFull(let message) = error else {
+                Issue.record("expected diskFull, got \(error)")
+                return
+            }
+            #expect(message.contains(database.path) && message.contains("full"))
+        }
+    }
+
+    @Test func aReadOnlyConnectionIsReadOnly() throws {
+        let database = TemporaryDatabase()
+        defer { database.remove() }
+        let writer = try SQLiteConnection.open(path: database.path, mode: .readWrite)
+        try writer.exec("CREATE TABLE t (v INTEGER)")
+        writer.close()
+        let reader = try SQLiteConnection.open(path: database.path, mode: .readOnly)
+        defer { reader.close() }
+        do {
+            try reader.run("INSERT INTO t VALUES (1)")
+            Issue.record("a read-only connection wrote")
+        } catch {
+            guard case .readOnly = error else {
+                Issue.record("expected readOnly, got \(error)")
+                return
+            }
+        }
+        #expect(try reader.queryFirst("SELECT count(*) FROM t") { $0.int(0) } == 0)
     }
 }

@@ -304,14 +304,14 @@ struct StorageConformance: Sendable {
 
 /// The kinds of `StorageError`, to expect one without its backend-specific message.
 enum StorageErrorKind: Equatable {
-    case notFound, alreadyExists, failedPrecondition, unavailable, `internal`
+    case notFound, alreadyExists, failedPrecondition, unavailable, diskFull, readOnly, `internal`
     /// This exact error, message included, where the message is part of the contract.
     case exactly(StorageError)
 
     func matches(_ error: StorageError) -> Bool {
         switch (self, error) {
         case (.notFound, .notFound), (.alreadyExists, .alreadyExists), (.failedPrecondition, .failedPrecondition),
-            (.unavailable, .unavailable), (.internal, .internal):
+            (.unavailable, .unavailable), (.diskFull, .diskFull), (.readOnly, .readOnly), (.internal, .internal):
             true
         case (.exactly(let expected), _): expected == error
         default: false

@@ -67,6 +67,14 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
 /// its cause is logged, never sent.
 public protocol RPCErrorConvertible: Error {
     var rpcError: RPCError { get }
+    /// What the server's log should say about the failure, which the client never sees (a
+    /// full disk, a read-only database, an internal fault); nil when the status says it all.
+    var logCause: String? { get }
+}
+
+extension RPCErrorConvertible {
+    /// Most domain errors are the caller's business only: nothing to log.
+    public var logCause: String? { nil }
 }
 
 extension RPCError {

@@ -179,6 +179,8 @@ public final class RPCServer: Sendable {
             status = mapped
             if !expected {
                 logger.error("handler failed", [("method", call.method), ("cause", String(describing: error))])
+            } else if let cause = (error as? any RPCErrorConvertible)?.logCause {
+                logger.error("call failed", [("method", call.method), ("code", mapped.code.name), ("cause", cause)])
             }
         }
         if let abandoned = connection.failure(of: stream) { status = abandoned }

@@ -205,6 +205,9 @@ final class PostgresConnection {
 
     /// Maps a SQLSTATE to the error services see.
     static func error(state: String, message: String, healthy: Bool, sql: String) -> StorageError {
+        // disk_full and read_only_sql_transaction (a hot standby, default_transaction_read_only).
+        if healthy && state == "53100" { return .diskFull("PostgreSQL: \(message)") }
+        if healthy && state == "25006" { return .readOnly("PostgreSQL: \(message)") }
         if !healthy || state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
             return .unavailable("PostgreSQL is unavailable: \(message)")
         }

@@ -1,5 +1,9 @@
 import CSQLite3
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The one place where sqlite3 is called: a connection with a cache of prepared statements,
 /// whose every failure becomes a typed `StorageError`.
 ///
@@ -77,18 +81,52 @@ final class SQLiteConnection {
     // MARK: errors
 
     /// `rc` as a `StorageError`: busy or locked is `unavailable` (the busy timeout has already
-    /// been waited out), a unique or primary-key violation is `alreadyExists`, anything else
-    /// is `internal` with sqlite's own message.
+    /// been waited out), a unique or primary-key violation is `alreadyExists`, a full disk
+    /// (`SQLITE_FULL`, or an I/O error whose errno is ENOSPC or EDQUOT) is `diskFull`, a file
+    /// that cannot be written (`SQLITE_READONLY`, or an I/O error with EROFS, EPERM or EACCES:
+    /// a read-only mount, an immutable file) is `readOnly`; anything else is `internal` with
+    /// sqlite's own message.
     func error(_ rc: Int32, _ context: @autoclosure () -> String) -> StorageError {
         let message = String(cString: sqlite3_errmsg(handle))
+        let systemErrno = sqlite3_system_errno(handle)
+        func detail() -> String { "\(context()): \(message) (code \(rc), \(String(cString: strerror(systemErrno))))" }
         switch rc & 0xff {
         case SQLITE_BUSY, SQLITE_LOCKED:
             return .unavailable("the database is busy: \(message)")
         case SQLITE_CONSTRAINT where rc == SQLiteCode.constraintUnique || rc == SQLiteCode.constraintPrimaryKey:
             return .alreadyExists(message)
+        case SQLITE_FULL:
+            return .diskFull("\(path): \(detail())")
+        case SQLITE_READONLY:
+            return .readOnly("\(path): \(detail())")
+        case SQLITE_IOERR, SQLITE_CANTOPEN:
+            switch systemErrno {
+            case ENOSPC, EDQUOT: return .diskFull("\(path): \(detail())")
+            case EROFS, EPERM, EACCES: return .readOnly("\(path): \(detail())")
+            default: return diagnoseIOError(detail())
+            }
         default:
             return .internal("\(context()): \(message) (code \(rc))")
         }
+    }
+
+    /// An I/O error whose errno sqlite no longer has (the rollback after a failed write
+    /// overwrites it, so `sqlite3_system_errno` often says 0), told apart by looking at the
+    /// files: the database or its WAL not writable (an immutable file, a read-only mount) is
+    /// `readOnly`, less than 1 MiB left on the file system is `diskFull`, anything else
+    /// `internal`.
+    private func diagnoseIOError(_ detail: String) -> StorageError {
+        for file in [path, path + "-wal"] where access(file, F_OK) == 0 && access(file, W_OK) != 0 {
+            return .readOnly("\(file) is not writable (\(String(cString: strerror(errno)))): \(detail)")
+        }
+        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        var fs = statvfs()
+        if statvfs(folder.isEmpty ? "/" : folder, &fs) == 0 {
+            if fs.f_flag & UInt(ST_RDONLY) != 0 { return .readOnly("\(folder) is mounted read-only: \(detail)") }
+            let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
+            if free < 1 << 20 { return .diskFull("\(folder) has \(free) bytes free: \(detail)") }
+        }
+        return .internal(detail)
     }
 
     // MARK: statements

@@ -1,0 +1,135 @@
+import AssayNativeModels
+import AssayRPC
+import AssayTestSupport
+import AssayWire
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `kill -9` of a server working on a Tesseract run, after a seeded random number of rows
+/// plus a random delay; the restarted server resumes the run. Each round checks every row
+/// was predicted exactly once (and read right), the run completed, and the ledger holds
+/// exactly one inference fee and one model-units charge for it, of the whole run's size.
+@Suite("Faults: kill -9 during a run", .serialized)
+struct RunKillTests {
+    static let rows = 48
+    static let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+
+    @Test func aRunKilledAtRandomPointsPredictsAndChargesEachRowOnce() async throws {
+        var random = FaultPlan.generator("run-kill")
+        let directory = makeTemporaryDirectory()
+        let log = directory + ".log"
+        defer {
+            AssayProcess.killAll(under: directory)
+            removeTree(directory)
+            unlink(log)
+        }
+        for round in 0..<FaultPlan.rounds {
+            let killAtDone = Int.random(in: 1...8, using: &random)
+            let delayMicros = Int.random(in: 0..<30_000, using: &random)
+            // Distinct images in every round (and every seed), so no row comes from the cache.
+            let salt = Self.words[Int.random(in: 0..<8, using: &random)]
+            // Words only: Tesseract reads a lone digit 0 as the letter o.
+            let roundWords = "\(Self.words[round % 8]) \(Self.words[(round / 8) % 8])"
+            let texts = (0..<Self.rows).map { "\(Self.words[$0 % 8]) \(Self.words[$0 / 8]) \(salt) \(roundWords)" }
+            let server = try await AssayProcess.start(directory: directory, logFile: log)
+            let client = try await server.client()
+            let dataset = try await client.unary(
+                CatalogService.createDataset, CreateDatasetRequest(name: "scans-\(round)"))
+            var rows: [AssayWire.DataRow] = []
+            for (i, text) in texts.enumerated() {
+                rows.append(
+                    AssayWire.DataRow(
+                        globalKey: "scan-\(round)-\(i)", mediaType: .image, content: try renderTextPNG(text)))
+            }
+            try await client.bidirectional(CatalogService.ingest) { writer, close, acks in
+                try await writer.write(IngestBatch(datasetId: dataset.id, rows: rows))
+                close()
+                for try await ack in acks { #expect(ack.errors.isEmpty) }
+            }
+            let ontology = try await client.unary(
+                CatalogService.createOntology,
+                CreateOntologyRequest(
+                    name: "ocr-\(round)", features: [AssayWire.Feature(name: "transcript", kind: .freeText)]))
+            let run = try await client.unary(
+                RunService.create,
+                CreateRunRequest(
+                    modelId: "tesseract-ocr", ontologyId: ontology.id,
+                    mapping: [ClassMapping(modelClass: "text", featureId: ontology.features[0].id)],
+                    rows: RowSelection(datasetId: dataset.id)))
+            try await client.serverStreaming(RunService.watch, WatchRunRequest(id: run.id), timeout: .seconds(120)) {
+                updates in
+                for try await r in updates where (r.progress?.done ?? 0) >= UInt64(killAtDone) { break }
+            }
+            try await Task.sleep(for: .microseconds(delayMicros))
+            await server.kill9()
+            client.close()
+
+            // What the killed server left: the run unfinished, so the rest is the restart's.
+            let left = try DatabaseFile(directory + "/assay.sqlite").rows(
+                "SELECT state, rows_done, rows_total FROM model_runs WHERE id = '\(run.id)'")
+            let atKill = try #require(left.first)
+            print("round \(round): kill at \(killAtDone) rows done + \(delayMicros) us: \(atKill)")
+            #expect(
+                atKill[0] != "completed", "the run finished before the kill: this round proves nothing about resuming")
+            #expect(Int(atKill[2]) == Self.rows)
+
+            let restarted = try await AssayProcess.start(directory: directory, logFile: log)
+            let again = try await restarted.client()
+            let final = try await again.serverStreaming(
+                RunService.watch, WatchRunRequest(id: run.id), timeout: .seconds(300)
+            ) {
+                updates in
+                var last: ModelRun?
+                for try await r in updates { last = r }
+                return last
+            }
+            #expect(final?.state == .completed)
+            #expect(final?.progress?.done == UInt64(Self.rows) && final?.progress?.failed == 0)
+            #expect(final?.progress?.withPredictions == UInt64(Self.rows))
+            var predicted: [RowPredictions] = []
+            var cursor = ""
+            repeat {
+                let page = try await again.unary(
+                    RunService.listRows, ListRunRowsRequest(id: run.id, pageSize: 100, cursor: cursor))
+                predicted += page.rows
+                cursor = page.nextCursor
+            } while !cursor.isEmpty
+            #expect(predicted.count == Self.rows)
+            for row in predicted {
+                #expect(row.predictions.count == 1, "\(row.globalKey) has \(row.predictions.count) predictions")
+                let index = Int(row.globalKey.split(separator: "-").last ?? "") ?? -1
+                if case .freeText(let text)? = row.predictions.first?.value?.value, texts.indices.contains(index) {
+                    let read = text.lowercased().split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(
+                        separator: " ")
+                    #expect(read == texts[index], "row \(index)")
+                } else {
+                    Issue.record("\(row.globalKey) has no text")
+                }
+            }
+            // Charged once for the whole run: Tesseract's $0.001 an image, 1 model unit per 5 rows.
+            var charges: [Charge] = []
+            for _ in 0..<500 {
+                charges = try await again.unary(BillingService.listCharges, ListChargesRequest()).charges.filter {
+                    $0.runId == run.id
+                }
+                if charges.count >= 2 { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let inference = charges.filter { $0.kind == .inference }
+            let units = charges.filter { $0.kind == .model }
+            #expect(charges.count == 2)
+            #expect(inference.count == 1 && inference.first?.quantity == Int64(Self.rows))
+            #expect(inference.first?.microdollars == Int64(Self.rows) * 1_000)
+            #expect(units.count == 1 && units.first?.units == Int64((Self.rows + 4) / 5))
+            again.close()
+            #expect(await restarted.stop() == 0, "the server did not stop cleanly: \(tail(log))")
+            let ledger = try DatabaseFile(directory + "/assay.sqlite").integer(
+                "SELECT count(*) FROM billing_ledger WHERE run_id = '\(run.id)'")
+            #expect(ledger == 2, "the ledger holds \(ledger) entries for the run")
+        }
+        #expect(try DatabaseFile(directory + "/assay.sqlite").integrity() == "ok")
+    }
+}
