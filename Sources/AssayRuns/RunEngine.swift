@@ -37,6 +37,9 @@ public final class RunEngine: Sendable {
         var published: [ObjectID: ModelRun] = [:]
         var nextWatcher = 0
         var stopped = false
+        /// Runs being settled now: a cancel arriving while the run's own task settles it must
+        /// not settle it a second time (billing would ignore the repeat, but it is work).
+        var settling: Set<ObjectID> = []
         /// The organisation of each watched run, for publishing progress made elsewhere.
         var watchedOrganizations: [ObjectID: ObjectID] = [:]
         /// The periodic look for runs other servers started (see `WorkSharing.rescan`).
@@ -314,6 +317,10 @@ public final class RunEngine: Sendable {
     /// start tries again (settling is idempotent per run in billing).
     func settle(_ run: ModelRun) async {
         guard run.state.isTerminal, !run.settled else { return }
+        guard state.withLock({ $0.settling.insert(run.id).inserted }) else { return }
+        defer { state.withLock { _ = $0.settling.remove(run.id) } }
+        // Settled meanwhile by whoever held it before (the caller's copy may be older).
+        if let current = try? await store.run(organization: run.organizationID, id: run.id), current.settled { return }
         guard let card = models.card(run.modelID) ?? nil else {
             logger.warning("cannot settle a run whose model is not served", [("run", run.id.rawValue)])
             return

@@ -55,7 +55,7 @@ public struct ServerAssembly: Sendable {
         services: Set<String>? = nil, sharing: WorkSharing = WorkSharing(),
         closeCyclesEvery: Duration? = CycleScheduler.defaultInterval,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-        requestRate: RequestRate? = nil, runQuota: RunQuota = RunQuota()
+        requestRate: RequestRate? = nil, requestRateClock: (@Sendable () -> UInt64)? = nil, runQuota: RunQuota = RunQuota()
     ) {
         // nil hosts everything; the names are `serviceNames`.
         let hosts = { (name: String) in services?.contains(name) ?? true }
@@ -114,7 +114,7 @@ public struct ServerAssembly: Sendable {
             AuthenticationInterceptor(authenticator: authenticator, exempt: Self.unauthenticatedPaths),
         ]
         // After authentication: the rate is the caller's organisation's.
-        if let requestRate { interceptors.append(RequestRateLimiter(rate: requestRate)) }
+        if let requestRate { interceptors.append(RequestRateLimiter(rate: requestRate, now: requestRateClock)) }
         server = RPCServer(
             router: router,
             interceptors: interceptors,

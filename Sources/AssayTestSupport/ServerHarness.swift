@@ -34,14 +34,14 @@ public final class ServerHarness: Sendable {
         models: ModelRegistry = ModelRegistry(providers: []), billing: (any RunBilling)? = nil,
         clock: @escaping @Sendable () -> Timestamp = ServerAssembly.now, directory: String? = nil,
         closeCyclesEvery: Duration? = nil, limits: ServerLimits = ServerLimits(), requestRate: RequestRate? = nil,
-        runQuota: RunQuota = RunQuota()
+        requestRateClock: (@Sendable () -> UInt64)? = nil, runQuota: RunQuota = RunQuota()
     ) async throws -> ServerHarness {
         let directory = directory ?? makeTemporaryDirectory()
         let storage = try await SQLiteStorage.open(path: directory + "/assay.sqlite")
         // No cycle scheduler unless asked: tests that move the clock close cycles themselves.
         let assembly = ServerAssembly(
             storage: storage, models: models, runBilling: billing, limits: limits, logger: .silent, clock: clock,
-            closeCyclesEvery: closeCyclesEvery, requestRate: requestRate, runQuota: runQuota)
+            closeCyclesEvery: closeCyclesEvery, requestRate: requestRate, requestRateClock: requestRateClock, runQuota: runQuota)
         try await assembly.start()
         let loop = try EventLoop(name: "catalog-test-io")
         let listener = try TCPListener(bindingTo: SocketAddress(host: "127.0.0.1", port: 0), loop: loop)

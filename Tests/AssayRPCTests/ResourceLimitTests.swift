@@ -32,16 +32,16 @@ struct ResourceLimitTests {
 
     @Test func aHandshakeSentAByteAtATimeEndsAtTheHandshakeTimeout() async throws {
         var limits = ServerLimits()
-        limits.connection.handshakeTimeoutNanoseconds = 300_000_000
+        limits.connection.handshakeTimeoutNanoseconds = 1_500_000_000
         let server = try TestServer.start(limits: limits)
         let raw = try RawConnection(to: server.address)
-        #expect(await eventually(seconds: 2) { server.server.connectionCount == 1 })
-        // 18 bytes at 300 ms: 5.4 s if the server waited for all of them. (The bounds leave room
-        // for a loaded machine; the server closes after ~0.3 s.)
+        #expect(await eventually(seconds: 10) { server.server.connectionCount == 1 })
+        // 18 bytes at 400 ms: 7.2 s if the server waited for all of them. (The bounds leave room
+        // for a loaded machine; the server closes after ~1.5 s.)
         let handshake = Preface().bytes + Frame(type: .settings, streamID: 0).encoded()
-        let sending = await dribble(raw, handshake, gap: .milliseconds(300)) { server.server.connectionCount == 0 }
+        let sending = await dribble(raw, handshake, gap: .milliseconds(400)) { server.server.connectionCount == 0 }
         #expect(server.server.connectionCount == 0)
-        #expect(sending < .milliseconds(4000))
+        #expect(sending < .milliseconds(6000))
         await server.stop()
     }
 
@@ -64,7 +64,7 @@ struct ResourceLimitTests {
 
     @Test func aHalfSentFrameBodyLosesItsBufferAtTheIdleTimeoutEvenWithACallOpen() async throws {
         var limits = ServerLimits()
-        limits.connection.idleTimeoutNanoseconds = 400_000_000
+        limits.connection.idleTimeoutNanoseconds = 1_500_000_000
         let server = try TestServer.start(limits: limits)
         let budget = server.server.inboundBudget
         let raw = try RawConnection(to: server.address)
@@ -78,12 +78,13 @@ struct ResourceLimitTests {
         var header: [UInt8] = []
         Frame.appendHeader(to: &header, length: 100_000, type: .data, flags: [], streamID: 1)
         raw.send(header)
-        #expect(await eventually(seconds: 2) { budget.bufferedBytes == 100_000 })
+        #expect(await eventually(seconds: 10) { budget.bufferedBytes == 100_000 })
+        // 80 bytes at 100 ms: 8 s if every byte kept it alive; the idle timeout is 1.5 s.
         let sending = await dribble(raw, [UInt8](repeating: 0x0a, count: 80), gap: .milliseconds(100)) {
             server.server.connectionCount == 0
         }
         #expect(server.server.connectionCount == 0)
-        #expect(sending < .milliseconds(5000))
+        #expect(sending < .milliseconds(6000))
         #expect(budget.bufferedBytes == 0)
         await server.stop()
     }
