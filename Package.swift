@@ -32,6 +32,10 @@ let package = Package(
         .target(name: "CAssaySystem"),
         // Sockets and the epoll event loop; knows bytes, not frames.
         .target(name: "AssayTransport", dependencies: ["CAssaySystem"], swiftSettings: swiftSettings),
+        // OpenSSL (Debian's libssl-dev): TLS for the transport.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // TLS as a byte channel over another one, certificates that reload; OpenSSL stays inside.
+        .target(name: "AssayTLS", dependencies: ["AssayTransport", "COpenSSL"], swiftSettings: swiftSettings),
         // Calls, streams, flow control, router, interceptors, server and client.
         .target(name: "AssayRPC", dependencies: ["AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         // Domain values and rules: no I/O, no C types.
