@@ -37,7 +37,7 @@ let package = Package(
         // TLS as a byte channel over another one, certificates that reload; OpenSSL stays inside.
         .target(name: "AssayTLS", dependencies: ["AssayTransport", "COpenSSL"], swiftSettings: swiftSettings),
         // Calls, streams, flow control, router, interceptors, server and client.
-        .target(name: "AssayRPC", dependencies: ["AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
+        .target(name: "AssayRPC", dependencies: ["AssayWire", "AssayTransport", "AssayTLS"], swiftSettings: swiftSettings),
         // Domain values and rules: no I/O, no C types.
         .target(name: "AssayCore", swiftSettings: swiftSettings),
         // Storage protocols and the SQLite backend.
@@ -52,7 +52,7 @@ let package = Package(
         // The billing service: plans, the add-on, budgets, the usage ledger and invoices.
         .target(name: "AssayBilling", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The services assembled over a storage backend (used by the executable and the tests).
-        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayTransport", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayCompare", "AssayReview", "AssayWorkers", "AssayPreference"], swiftSettings: swiftSettings),
+        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayTransport", "AssayTLS", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayCompare", "AssayReview", "AssayWorkers", "AssayPreference"], swiftSettings: swiftSettings),
         // The compare service: stored runs against ground truth and each other, diagnosis, reports.
         .target(name: "AssayCompare", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayMetrics", "AssayReport"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
@@ -85,7 +85,7 @@ let package = Package(
         .target(name: "AssayMetrics", swiftSettings: swiftSettings),
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
         .target(name: "AssayReport", dependencies: ["AssayMetrics"], swiftSettings: swiftSettings),
-        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels"], swiftSettings: swiftSettings),
+        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels"], swiftSettings: swiftSettings),
         .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayWorkers", "AssayRuns", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
         // `make bench`: measures a server process from a client process.
         .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayMetrics", "AssayNativeModels"], swiftSettings: swiftSettings),
