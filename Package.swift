@@ -86,7 +86,7 @@ let package = Package(
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
         .target(name: "AssayReport", dependencies: ["AssayMetrics"], swiftSettings: swiftSettings),
         .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels"], swiftSettings: swiftSettings),
-        .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayWorkers", "AssayRuns", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
+        .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayWorkers", "AssayRuns", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
         // `make bench`: measures a server process from a client process.
         .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayMetrics", "AssayNativeModels"], swiftSettings: swiftSettings),
         // Reads protoc-c's descriptor set and writes the Swift side of every message.

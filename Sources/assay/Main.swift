@@ -17,10 +17,13 @@ struct AssayMain {
                      [--services catalog,run,billing,compare,review,worker,preference]   host only these (docs/operations.md)
                      [--worker-batch-timeout SECONDS]   a worker's batch moves on after this (default 600, 0: never)
                      [--models-config FILE]   more chat models: OpenAI-compatible endpoints (docs/models.md)
+                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]   TLS; with a client CA, mutual TLS
+                     [--tls-reload-interval SECONDS]   look for new certificate files (default 5; SIGHUP reloads too)
                      listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)
 
         client (all take --addr, default $ASSAY_ADDR or 127.0.0.1:7400; --api-key, default
-        $ASSAY_API_KEY or the server's <data>/admin.key when local (--data, default ./assay-data); --json):
+        $ASSAY_API_KEY or the server's <data>/admin.key when local (--data, default ./assay-data); --json;
+        TLS: --tls-ca FILE or --tls (the system's CAs), [--tls-cert FILE --tls-key FILE] [--tls-server-name NAME]):
           health     [--service NAME]   the serving status; exit status 0 only when SERVING
           services                      the services and methods the server offers
           stats                         per-method call counts and latency
