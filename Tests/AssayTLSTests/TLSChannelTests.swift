@@ -19,7 +19,9 @@ struct TLSChannelTests {
             var closed = false
             var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
             var closeWaiters: [CheckedContinuation<Void, Never>] = []
+            var pauseDecided = false
             var paused = false
+            var pauseWaiters: [CheckedContinuation<Void, Never>] = []
         }
 
         let state = Mutex(State())
@@ -36,14 +38,23 @@ struct TLSChannelTests {
                 s.bytes += bytes.count
                 ready = s.waiters.filter { $0.0 <= s.bytes }.map(\.1)
                 s.waiters.removeAll { $0.0 <= s.bytes }
-                if pauseAtFirstRead && !s.paused {
-                    s.paused = true
+                if pauseAtFirstRead && !s.pauseDecided {
+                    s.pauseDecided = true
                     return true
                 }
                 return false
             }
             for c in ready { c.resume() }
-            if pauseNow { channel?.setReading(false) }
+            if pauseNow {
+                channel?.setReading(false)
+                let waiters = state.withLock { s in
+                    s.paused = true
+                    let w = s.pauseWaiters
+                    s.pauseWaiters = []
+                    return w
+                }
+                for w in waiters { w.resume() }
+            }
         }
 
         func channelWritable() {}
@@ -57,6 +68,18 @@ struct TLSChannelTests {
                 return w
             }
             for w in waiters { w.resume() }
+        }
+
+        /// Returns once reading has been paused (at the first bytes).
+        func paused() async {
+            await withCheckedContinuation { c in
+                let now = state.withLock { s -> Bool in
+                    if s.paused { return true }
+                    s.pauseWaiters.append(c)
+                    return false
+                }
+                if now { c.resume() }
+            }
         }
 
         func received(atLeast count: Int) async {
@@ -151,7 +174,10 @@ struct TLSChannelTests {
             }
             refusals += 1
             if acceptedWhilePaused == nil {
+                // On a busy machine the writer may fill every buffer before the reader's
+                // first read: resume only once it has paused, or it would never resume.
                 acceptedWhilePaused = offset
+                await collector.paused()
                 server.setReading(true)
             }
             await withCheckedContinuation { c in
