@@ -231,7 +231,8 @@ for _ in 0..<rounds {
 say(String(format: "unary echo (64 B, 1 outstanding, %d calls x %d): p50 %.1f us  p99 %.1f us  %.0f calls/s",
            unaryCalls, rounds, median(p50s), median(p99s), median(rates)))
 try await tlsUnaryBench(
-    serverPath: serverPath, payload: payload, calls: unaryCalls, rounds: rounds, adminKey: readAdminKey, stopServer: stopServer)
+    serverPath: serverPath, payload: payload, calls: unaryCalls, rounds: rounds, adminKey: readAdminKey,
+    stopServer: stopServer)
 
 // Client streaming: rows batched into EchoRowBatch messages, decoded into Swift values on the server.
 let batches: [[UInt8]] = stride(from: 0, to: rows, by: batchSize).map { first in

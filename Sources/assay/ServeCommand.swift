@@ -93,7 +93,9 @@ enum ServeCommand {
         // certificate should not come up half-way.
         let credentials: TLSServerCredentials?
         do {
-            credentials = try tlsConfiguration.map { configuration throws(TLSError) in try TLSServerCredentials(configuration) }
+            credentials = try tlsConfiguration.map { configuration throws(TLSError) in
+                try TLSServerCredentials(configuration)
+            }
         } catch {
             printError("assay: TLS: \(error)")
             return 1
@@ -210,7 +212,9 @@ enum ServeCommand {
         await withDiscardingTaskGroup { group in
             if let credentials, let tlsReloadInterval {
                 group.addTask {
-                    await credentials.watch(every: tlsReloadInterval) { TLSOptions.report($0, logger: logger, trigger: "file change") }
+                    await credentials.watch(every: tlsReloadInterval) {
+                        TLSOptions.report($0, logger: logger, trigger: "file change")
+                    }
                 }
             }
             await assembly.run(on: listener, tls: credentials)
