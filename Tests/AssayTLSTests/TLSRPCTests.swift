@@ -270,6 +270,25 @@ struct TLSRPCTests {
         await server.stop()
     }
 
+    @Test func aConnectionOverTheLimitIsToldWhyInsideTLS() async throws {
+        let setup = try await Setup.make()
+        defer { setup.pki.remove() }
+        var limits = ServerLimits()
+        limits.maxConnections = 1
+        let server = try TestServer.start(limits: limits, tls: try setup.credentials())
+        let tls = try setup.client()
+        let first = try await server.client(tls: tls)
+        for _ in 0..<200 where server.server.connectionCount < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        // The refusal is a GOAWAY written once the TLS handshake is done, so the client reads it.
+        let refused = await refusal { try await server.client(tls: tls) }
+        #expect(refused?.code == .resourceExhausted, "\(String(describing: refused))")
+        #expect(refused?.message.contains("too many connections") == true)
+        #expect(try await first.unary(EchoService.unary, EchoRequest(text: "first")).text == "first")
+        first.close()
+        await server.stop()
+        #expect(server.server.tlsFailureCount == 0)
+    }
+
     @Test func aConnectionThatNeverHandshakesIsClosed() async throws {
         let setup = try await Setup.make()
         defer { setup.pki.remove() }
