@@ -14,11 +14,13 @@ public struct TLSError: Error, Hashable, CustomStringConvertible {
     /// OpenSSL's reasons, with the certificate verification result when there is one.
     public var reasons: [String]
 
+    /// A failure of `operation` for `reasons` (OpenSSL's, or a precondition's own words).
     public init(operation: String, reasons: [String]) {
         self.operation = operation
         self.reasons = reasons
     }
 
+    /// "operation: reason; reason".
     public var description: String {
         reasons.isEmpty ? operation : "\(operation): \(reasons.joined(separator: "; "))"
     }

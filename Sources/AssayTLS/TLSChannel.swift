@@ -168,6 +168,7 @@ public final class TLSChannel: ByteChannel, @unchecked Sendable {
     public var protocolVersion: String? { state.withLock { $0.version } }
     /// Why the channel failed, if it did.
     public var failure: TLSError? { state.withLock { $0.failure } }
+    /// `failure` in words, for the error the RPC layer reports when the channel closes.
     public var failureDescription: String? { state.withLock { $0.failure?.description } }
 
     // MARK: ByteChannel

@@ -11,6 +11,7 @@ public struct TLSServerConfiguration: Sendable, Hashable {
     /// A connection that has not finished its handshake after this long is closed.
     public var handshakeTimeoutNanoseconds: UInt64 = 10_000_000_000
 
+    /// TLS with this certificate and key; mutual TLS when `clientCAFile` is given.
     public init(certificateFile: String, privateKeyFile: String, clientCAFile: String? = nil) {
         self.certificateFile = certificateFile
         self.privateKeyFile = privateKeyFile
@@ -29,8 +30,10 @@ public struct TLSClientConfiguration: Sendable, Hashable {
     /// The name the server's certificate must carry (a host name or an IP address). Nil: the
     /// host the client connects to.
     public var serverName: String?
+    /// A handshake that has not finished after this long fails.
     public var handshakeTimeoutNanoseconds: UInt64 = 10_000_000_000
 
+    /// Trust `trustedCAFile` (nil: the system's CAs), present a certificate when one is given.
     public init(
         trustedCAFile: String? = nil, certificateFile: String? = nil, privateKeyFile: String? = nil,
         serverName: String? = nil
@@ -146,6 +149,7 @@ public struct TLSCertificate: Sendable, Hashable, CustomStringConvertible {
     /// The serial number in upper-case hex.
     public var serialNumber: String
 
+    /// A certificate's names and serial, as read from one (or written by a test).
     public init(subject: String, issuer: String, serialNumber: String) {
         self.subject = subject
         self.issuer = issuer
@@ -170,5 +174,6 @@ public struct TLSCertificate: Sendable, Hashable, CustomStringConvertible {
         return n < 0 ? "" : String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// "subject (serial N, issuer I)", for logs.
     public var description: String { "\(subject) (serial \(serialNumber), issuer \(issuer))" }
 }

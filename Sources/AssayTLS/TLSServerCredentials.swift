@@ -10,6 +10,7 @@ import Synchronization
 /// with. A reload that fails (a missing file, a key that does not match its certificate, a
 /// certificate renewed without its key yet) keeps the old context and says why.
 public final class TLSServerCredentials: Sendable {
+    /// The files this server loads, and loads again on a reload.
     public let configuration: TLSServerConfiguration
 
     /// What a reload did.
