@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev libpq-dev pkg-config \
-	libtesseract-dev tesseract-ocr-eng libopencv-dev opencv-data protobuf-compiler python3-venv
+	libtesseract-dev tesseract-ocr-eng libopencv-dev opencv-data protobuf-compiler python3-venv libssl-dev openssl
 ASSAY_ADDR ?= 127.0.0.1:7400
 ASSAY_DATA ?= ./assay-data
 # Where `make models` keeps what it installs (machine-wide, outside the repo, by version).

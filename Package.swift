@@ -32,8 +32,12 @@ let package = Package(
         .target(name: "CAssaySystem"),
         // Sockets and the epoll event loop; knows bytes, not frames.
         .target(name: "AssayTransport", dependencies: ["CAssaySystem"], swiftSettings: swiftSettings),
+        // OpenSSL (Debian's libssl-dev): TLS for the transport.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // TLS as a byte channel over another one, certificates that reload; OpenSSL stays inside.
+        .target(name: "AssayTLS", dependencies: ["AssayTransport", "COpenSSL"], swiftSettings: swiftSettings),
         // Calls, streams, flow control, router, interceptors, server and client.
-        .target(name: "AssayRPC", dependencies: ["AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
+        .target(name: "AssayRPC", dependencies: ["AssayWire", "AssayTransport", "AssayTLS"], swiftSettings: swiftSettings),
         // Domain values and rules: no I/O, no C types.
         .target(name: "AssayCore", swiftSettings: swiftSettings),
         // Storage protocols and the SQLite backend.
@@ -48,7 +52,7 @@ let package = Package(
         // The billing service: plans, the add-on, budgets, the usage ledger and invoices.
         .target(name: "AssayBilling", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The services assembled over a storage backend (used by the executable and the tests).
-        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayTransport", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayCompare", "AssayReview", "AssayWorkers", "AssayPreference"], swiftSettings: swiftSettings),
+        .target(name: "AssayServer", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayTransport", "AssayTLS", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayBilling", "AssayCompare", "AssayReview", "AssayWorkers", "AssayPreference"], swiftSettings: swiftSettings),
         // The compare service: stored runs against ground truth and each other, diagnosis, reports.
         .target(name: "AssayCompare", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayMetrics", "AssayReport"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
@@ -81,10 +85,10 @@ let package = Package(
         .target(name: "AssayMetrics", swiftSettings: swiftSettings),
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
         .target(name: "AssayReport", dependencies: ["AssayMetrics"], swiftSettings: swiftSettings),
-        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels", "AssayRuns"], swiftSettings: swiftSettings),
-        .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayServer", "AssayWorkers", "AssayRuns", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
+        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels", "AssayRuns"], swiftSettings: swiftSettings),
+        .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayWorkers", "AssayRuns", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
         // `make bench`: measures a server process from a client process.
-        .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayMetrics", "AssayNativeModels"], swiftSettings: swiftSettings),
+        .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayMetrics", "AssayNativeModels"], swiftSettings: swiftSettings),
         // Reads protoc-c's descriptor set and writes the Swift side of every message.
         .executableTarget(name: "assay-protogen", swiftSettings: swiftSettings),
         .testTarget(name: "AssayWireTests", dependencies: ["AssayWire", "AssayTestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
@@ -103,10 +107,7 @@ let package = Package(
         .testTarget(name: "AssayScaleOutTests", dependencies: ["AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["slow_chat.py"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayPreferenceTests", dependencies: ["AssayPreference", "AssayLLM", "AssayNativeModels", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayWorkersTests", dependencies: ["AssayWorkers", "AssayModels", "AssayCore", "AssayWire"], swiftSettings: swiftSettings),
-        // Every RPC of every service called without a key and with another organisation's.
-        .testTarget(name: "AssayIsolationTests", dependencies: ["AssayServer", "AssayTestSupport", "AssayAccess", "AssayModels", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
-        // Fault injection against real `assay serve` processes: kill -9, a full disk, a read-only database.
-        .testTarget(name: "AssayFaultTests", dependencies: ["AssayNativeModels", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport", "CSQLite3"], swiftSettings: swiftSettings),
+        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels", "AssayRuns"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )

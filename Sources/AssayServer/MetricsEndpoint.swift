@@ -67,6 +67,8 @@ public final class MetricsEndpoint: Sendable {
         text += "# HELP assay_inbound_refused_frames_total Frames refused for the inbound memory budget.\n"
         text += "# TYPE assay_inbound_refused_frames_total counter\n"
         text += "assay_inbound_refused_frames_total \(budget.refusedFrames)\n"
+        text += "# HELP assay_tls_failures_total TLS connections that failed: refused or broken handshakes, alerts.\n"
+        text += "# TYPE assay_tls_failures_total counter\nassay_tls_failures_total \(server.tlsFailureCount)\n"
         text += "# HELP assay_resident_memory_bytes Resident memory of the server process.\n"
         text += "# TYPE assay_resident_memory_bytes gauge\nassay_resident_memory_bytes \(residentBytes())\n"
         telemetry.render(into: &text)

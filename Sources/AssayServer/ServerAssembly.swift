@@ -12,6 +12,7 @@ public import AssayModels
 public import AssayRPC
 public import AssayRuns
 public import AssayStorage
+public import AssayTLS
 public import AssayTransport
 import AssayWire
 public import AssayWorkers
@@ -132,11 +133,11 @@ public struct ServerAssembly: Sendable {
     /// Serves on `listener` with the lifecycle services running beside it, all children of
     /// one task group, until `server.shutdown()` has let the in-flight calls finish; then the
     /// lifecycle services are cancelled and awaited before this returns.
-    public func run(on listener: TCPListener) async {
+    public func run(on listener: TCPListener, tls: TLSServerCredentials? = nil) async {
         let server = server
         await withDiscardingTaskGroup { group in
             for service in lifecycleServices { group.addTask { await service.run() } }
-            await server.run(on: listener)
+            await server.run(on: listener, tls: tls)
             group.cancelAll()
         }
     }

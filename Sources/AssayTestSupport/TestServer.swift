@@ -1,4 +1,5 @@
 public import AssayRPC
+public import AssayTLS
 public import AssayTransport
 import AssayWire
 
@@ -19,12 +20,13 @@ public final class TestServer: Sendable {
         self.runTask = runTask
     }
 
-    /// Starts a server with `services` (Echo and Health when nil).
+    /// Starts a server with `services` (Echo and Health when nil); with `tls`, over TLS.
     public static func start(
         services: [any RPCService]? = nil,
         interceptors: [any ServerInterceptor] = [],
         limits: ServerLimits = ServerLimits(),
-        logger: Logger = .silent
+        logger: Logger = .silent,
+        tls: TLSServerCredentials? = nil
     ) throws -> TestServer {
         var router = Router()
         for service in services ?? [EchoProvider(), HealthProvider()] { router.register(service) }
@@ -32,13 +34,15 @@ public final class TestServer: Sendable {
         let loop = try EventLoop(name: "test-server-io")
         let listener = try TCPListener(bindingTo: SocketAddress(host: "127.0.0.1", port: 0), loop: loop)
         // The server's run loop is the one long-lived task of a test server; `stop` ends it.
-        let task = Task { await server.run(on: listener) }
+        let task = Task { await server.run(on: listener, tls: tls) }
         return TestServer(server: server, address: listener.localAddress, loop: loop, runTask: task)
     }
 
     /// A new client connection to this server.
-    public func client(metadata: Metadata = Metadata(), limits: ConnectionLimits = ConnectionLimits()) async throws -> RPCClient {
-        try await RPCClient.connect(to: address, metadata: metadata, limits: limits)
+    public func client(
+        metadata: Metadata = Metadata(), limits: ConnectionLimits = ConnectionLimits(), tls: TLSContext? = nil
+    ) async throws -> RPCClient {
+        try await RPCClient.connect(to: address, metadata: metadata, limits: limits, tls: tls)
     }
 
     /// Graceful shutdown; returns when every connection has closed.

@@ -39,6 +39,14 @@ public protocol ByteChannel: AnyObject, Sendable {
     func setReading(_ enabled: Bool)
     /// Closes the channel; `channelClosed` follows on the loop.
     func close()
+    /// Why the channel itself ended the connection (a failed TLS handshake, an alert from the
+    /// peer), for the error the caller sees; nil when it simply closed.
+    var failureDescription: String? { get }
+}
+
+extension ByteChannel {
+    /// Plain sockets have nothing to add to "the connection closed".
+    public var failureDescription: String? { nil }
 }
 
 /// A connected stream socket (TCP or a Unix socket pair) registered with an event loop.

@@ -43,8 +43,9 @@ func freePort() -> UInt16 {
 }
 
 /// Spawns the server process; returns its pid.
-func spawnServer(_ path: String, port: UInt16, data: String, postgres: String? = nil) -> pid_t {
-    let argv = [path, "serve", "--addr", "127.0.0.1:\(port)", "--data", data, "--log-level", "warning"] + (postgres.map { ["--postgres", $0] } ?? [])
+func spawnServer(_ path: String, port: UInt16, data: String, postgres: String? = nil, extra: [String] = []) -> pid_t {
+    let argv = [path, "serve", "--addr", "127.0.0.1:\(port)", "--data", data, "--log-level", "warning"]
+        + (postgres.map { ["--postgres", $0] } ?? []) + extra
     var cargs = argv.map { strdup($0) }
     cargs.append(nil)
     var pid: pid_t = 0
@@ -167,6 +168,12 @@ if CommandLine.arguments.contains("--scaleout-only") {
         adminKey: readAdminKey, stopServer: stopServer)
     return
 }
+if CommandLine.arguments.contains("--tls-only") {
+    try await tlsUnaryBench(
+        serverPath: serverPath, payload: [UInt8](repeating: 0x5A, count: 64), calls: unaryCalls, rounds: rounds,
+        adminKey: readAdminKey, stopServer: stopServer)
+    return
+}
 if CommandLine.arguments.contains("--coco-only") {
     try cocoBench(python: arg("python", "python3"), rounds: rounds)
     return
@@ -234,6 +241,9 @@ for _ in 0..<rounds {
 }
 say(String(format: "unary echo (64 B, 1 outstanding, %d calls x %d): p50 %.1f us  p99 %.1f us  %.0f calls/s",
            unaryCalls, rounds, median(p50s), median(p99s), median(rates)))
+try await tlsUnaryBench(
+    serverPath: serverPath, payload: payload, calls: unaryCalls, rounds: rounds, adminKey: readAdminKey,
+    stopServer: stopServer)
 
 // Client streaming: rows batched into EchoRowBatch messages, decoded into Swift values on the server.
 let batches: [[UInt8]] = stride(from: 0, to: rows, by: batchSize).map { first in

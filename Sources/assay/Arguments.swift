@@ -13,7 +13,9 @@ struct Arguments {
     private var used: Set<String> = []
 
     /// Flags that never take a value.
-    static let switchNames: Set<String> = ["json", "help", "quiet", "content", "decisions", "watch", "failed", "per-row", "check"]
+    static let switchNames: Set<String> = [
+        "json", "help", "quiet", "content", "decisions", "watch", "failed", "per-row", "check", "tls",
+    ]
 
     init(_ words: [String]) throws(UsageError) {
         var i = 0

@@ -1,4 +1,5 @@
 import AssayRPC
+import AssayTLS
 import AssayTransport
 import AssayWire
 
@@ -17,7 +18,8 @@ enum ClientCommands {
         if let key = explicitKey ?? readKeyFile(data + "/admin.key") {
             metadata.add("authorization", "Bearer \(key)")
         }
-        return try await RPCClient.connect(to: address, metadata: metadata)
+        let tls = try TLSOptions.client(&args)
+        return try await RPCClient.connect(to: address, metadata: metadata, tls: tls)
     }
 
     static func readKeyFile(_ path: String) -> String? {

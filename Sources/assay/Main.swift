@@ -20,10 +20,13 @@ struct AssayMain {
                      [--max-buffered-mib N]   received bytes held for all connections (default 1024, 0: no limit)
                      [--request-rate N] [--request-burst N]   calls per second per organisation (default: no limit)
                      [--max-active-runs N]   queued and running runs per organisation (default 0: no quota)
+                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]   TLS; with a client CA, mutual TLS
+                     [--tls-reload-interval SECONDS]   look for new certificate files (default 5; SIGHUP reloads too)
                      listen (default 127.0.0.1:7400 or $ASSAY_ADDR) with data in DIR (default ./assay-data or $ASSAY_DATA)
 
         client (all take --addr, default $ASSAY_ADDR or 127.0.0.1:7400; --api-key, default
-        $ASSAY_API_KEY or the server's <data>/admin.key when local (--data, default ./assay-data); --json):
+        $ASSAY_API_KEY or the server's <data>/admin.key when local (--data, default ./assay-data); --json;
+        TLS: --tls-ca FILE or --tls (the system's CAs), [--tls-cert FILE --tls-key FILE] [--tls-server-name NAME]):
           health     [--service NAME]   the serving status; exit status 0 only when SERVING
           services                      the services and methods the server offers
           stats                         per-method call counts and latency

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AssayLLM
 import AssayStorage
+import AssayTLS
 import AssayTransport
 import AssayWire
 
@@ -53,7 +54,8 @@ enum OperationsCommands {
     /// per check and answers 0 only when every check passed. It never changes anything: the
     /// data folder and the database are only looked at, the address is bound and let go.
     static func check(
-        address: SocketAddress, dataDirectory: String, postgresURL: String?, modelsConfig: String?, json: Bool
+        address: SocketAddress, dataDirectory: String, postgresURL: String?, modelsConfig: String?,
+        tls: TLSServerConfiguration? = nil, json: Bool
     ) async -> Int32 {
         var findings: [Finding] = []
 
@@ -133,6 +135,18 @@ enum OperationsCommands {
                 findings.append(Finding(ok: true, subject: "models-config", detail: "\(modelsConfig): \(providers.count) endpoints"))
             } catch {
                 findings.append(Finding(ok: false, subject: "models-config", detail: "\(modelsConfig): \(error)"))
+            }
+        }
+
+        // The TLS files: readable, parseable, the key the certificate's.
+        if let tls {
+            do {
+                let context = try TLSContext.server(tls)
+                let cert = context.certificate.map { "\($0.subject), serial \($0.serialNumber)" } ?? "no certificate"
+                let mutual = tls.clientCAFile.map { "; clients need a certificate from \($0)" } ?? ""
+                findings.append(Finding(ok: true, subject: "tls", detail: "\(tls.certificateFile): \(cert)\(mutual)"))
+            } catch {
+                findings.append(Finding(ok: false, subject: "tls", detail: "\(error)"))
             }
         }
 

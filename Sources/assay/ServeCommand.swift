@@ -10,6 +10,7 @@ import AssayRPC
 import AssayRuns
 import AssayServer
 import AssayStorage
+import AssayTLS
 import AssayTransport
 import AssayWire
 import AssayWorkers
@@ -90,6 +91,8 @@ enum ServeCommand {
         let formatText = args.option("log-format") ?? environment("ASSAY_LOG_FORMAT") ?? "text"
         guard let format = Logger.Format(rawValue: formatText) else { throw UsageError("--log-format must be text or json") }
         let metricsAddressText = args.option("metrics-addr") ?? environment("ASSAY_METRICS_ADDR")
+        let tlsConfiguration = try TLSOptions.server(&args)
+        let tlsReloadInterval = try TLSOptions.reloadInterval(&args)
         let checkOnly = args.flag("check")
         let json = args.flag("json")
         try args.checkAllUsed()
@@ -105,7 +108,8 @@ enum ServeCommand {
         }
         if checkOnly {
             return await OperationsCommands.check(
-                address: address, dataDirectory: dataDirectory, postgresURL: postgresURL, modelsConfig: modelsConfig, json: json)
+                address: address, dataDirectory: dataDirectory, postgresURL: postgresURL, modelsConfig: modelsConfig,
+                tls: tlsConfiguration, json: json)
         }
         guard mkdir(dataDirectory, 0o700) == 0 || errno == EEXIST else {
             printError("assay: cannot create the data folder \(dataDirectory): \(String(cString: strerror(errno)))")
@@ -113,6 +117,17 @@ enum ServeCommand {
         }
 
         let logger = Logger(label: "assay", level: level, format: format)
+        // TLS files are loaded before anything else starts: a server that cannot present its
+        // certificate should not come up half-way.
+        let credentials: TLSServerCredentials?
+        do {
+            credentials = try tlsConfiguration.map { configuration throws(TLSError) in
+                try TLSServerCredentials(configuration)
+            }
+        } catch {
+            printError("assay: TLS: \(error)")
+            return 1
+        }
         let storage: any Storage
         var sharing = WorkSharing()
         if let postgresURL {
@@ -206,15 +221,35 @@ enum ServeCommand {
                 ("storage", postgresURL == nil ? "sqlite" : "postgresql"),
                 ("services", services.map { $0.sorted().joined(separator: ",") } ?? "all"),
                 ("metrics", metricsEndpoint.map { "http://\($0.localAddress)/metrics" } ?? "off"),
+                ("tls", credentials.map { $0.configuration.clientCAFile == nil ? "on" : "mutual" } ?? "off"),
             ])
+        if let certificate = credentials?.current.certificate {
+            logger.info("TLS certificate", [("subject", certificate.subject), ("serial", certificate.serialNumber)])
+        }
+        // New certificates without a restart: on SIGHUP, and when the files change.
+        let reloadSignal = credentials.map { credentials in
+            ReloadSignal { TLSOptions.report(credentials.reload(), logger: logger, trigger: "SIGHUP") }
+        }
 
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
             logger.info("signal received, shutting down gracefully", [("signal", "\(signal)")])
             health.shutDown()
             Task { await server.shutdown() }
         }
-        // The listener and the lifecycle services (the billing cycle scheduler) until shutdown.
-        await assembly.run(on: listener)
+        // The listener and the lifecycle services (the billing cycle scheduler) until shutdown,
+        // beside the watch on the TLS files.
+        await withDiscardingTaskGroup { group in
+            if let credentials, let tlsReloadInterval {
+                group.addTask {
+                    await credentials.watch(every: tlsReloadInterval) {
+                        TLSOptions.report($0, logger: logger, trigger: "file change")
+                    }
+                }
+            }
+            await assembly.run(on: listener, tls: credentials)
+            group.cancelAll()
+        }
+        reloadSignal?.cancel()
         metricsEndpoint?.close()
         signals.cancel()
         await assembly.stop()

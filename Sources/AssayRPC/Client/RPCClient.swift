@@ -1,3 +1,4 @@
+public import AssayTLS
 public import AssayTransport
 public import AssayWire
 import Synchronization
@@ -21,16 +22,24 @@ public final class RPCClient: Sendable {
         self.defaultMetadata = defaultMetadata
     }
 
-    /// Connects over TCP and completes the handshake.
+    /// Connects over TCP and completes the handshake; with `tls`, TLS first (the server's
+    /// certificate must match the address's host unless the context names the server).
     public static func connect(
         to address: SocketAddress, metadata: Metadata = Metadata(), limits: ConnectionLimits = ConnectionLimits(),
-        loop: EventLoop = RPCClient.sharedLoop
+        tls: TLSContext? = nil, loop: EventLoop = RPCClient.sharedLoop
     ) async throws -> RPCClient {
-        let channel: SocketChannel
+        let socket: SocketChannel
         do {
-            channel = try await SocketChannel.connect(to: address, loop: loop)
+            socket = try await SocketChannel.connect(to: address, loop: loop)
         } catch {
             throw RPCError(.unavailable, "cannot connect to \(address): \(error)")
+        }
+        guard let tls else { return try await over(channel: socket, metadata: metadata, limits: limits) }
+        let channel: TLSChannel
+        do {
+            channel = try await TLSChannel.client(over: socket, context: tls, host: address.host)
+        } catch {
+            throw RPCError(.unavailable, "TLS with \(address) failed: \(error)")
         }
         return try await over(channel: channel, metadata: metadata, limits: limits)
     }
@@ -48,6 +57,9 @@ public final class RPCClient: Sendable {
 
     /// Closes the connection; calls still running fail with UNAVAILABLE.
     public func close() { connection.closeNow() }
+
+    /// The server's certificate, on a TLS connection.
+    public var peerCertificate: TLSCertificate? { (connection.channel as? TLSChannel)?.peerCertificate }
 
     /// True while new calls can start.
     public var isUsable: Bool { connection.isUsable }

@@ -536,7 +536,9 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
 
     func channelClosed() {
         var wakeups = Wakeups()
+        let channelFailure = channel.failureDescription
         let reason = state.withLock { s -> RPCError? in
+            if s.closeReason == nil, let channelFailure { s.closeReason = RPCError(.unavailable, channelFailure) }
             let error = s.closeReason ?? RPCError(.unavailable, "the connection closed")
             failAll(error, &s, &wakeups)
             s.phase = .closed

@@ -1,3 +1,4 @@
+public import AssayTLS
 public import AssayTransport
 import AssayWire
 import Synchronization
@@ -32,7 +33,7 @@ public final class RPCServer: Sendable {
 
     struct State: ~Copyable {
         var connections: [ObjectIdentifier: FramedConnection] = [:]
-        var accepting: AsyncStream<SocketChannel>.Continuation?
+        var accepting: AsyncStream<any ByteChannel>.Continuation?
         var listeners: [TCPListener] = []
         var shuttingDown = false
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
@@ -41,6 +42,7 @@ public final class RPCServer: Sendable {
     private let state = Mutex(State())
     /// Every connection's buffered inbound bytes count against this.
     public let inboundBudget: InboundMemoryBudget
+    private let handshakeFailures = Atomic<Int>(0)
 
     public init(
         router: Router, interceptors: [any ServerInterceptor] = [], limits: ServerLimits = ServerLimits(),
@@ -54,9 +56,10 @@ public final class RPCServer: Sendable {
         self.inboundBudget = InboundMemoryBudget(capacity: limits.maxBufferedInboundBytes)
     }
 
-    /// Accepts connections until `shutdown` is called and every connection has closed.
-    public func run(on listener: TCPListener) async {
-        let (accepted, continuation) = AsyncStream<SocketChannel>.makeStream()
+    /// Accepts connections until `shutdown` is called and every connection has closed. With
+    /// `tls`, every connection speaks TLS with the credentials current when it was accepted.
+    public func run(on listener: TCPListener, tls: TLSServerCredentials? = nil) async {
+        let (accepted, continuation) = AsyncStream<any ByteChannel>.makeStream()
         let alreadyDown = state.withLock { s -> Bool in
             if s.shuttingDown { return true }
             s.accepting = continuation
@@ -68,7 +71,8 @@ public final class RPCServer: Sendable {
             return
         }
         let maxConnections = limits.maxConnections
-        listener.start { [self] channel in
+        listener.start { [self] socket in
+            guard let channel = secure(socket, tls) else { return }
             let count = state.withLock { $0.connections.count }
             if count >= maxConnections {
                 refuse(channel, RPCError(.resourceExhausted, "too many connections (limit \(maxConnections))"))
@@ -112,6 +116,27 @@ public final class RPCServer: Sendable {
         }
         for w in waiters { w.resume() }
     }
+
+    /// The accepted socket, inside TLS when the server has credentials; nil when TLS cannot
+    /// even start (the socket is closed and the reason logged).
+    private func secure(_ socket: SocketChannel, _ tls: TLSServerCredentials?) -> (any ByteChannel)? {
+        guard let tls else { return socket }
+        let peer = socket.peerDescription
+        do {
+            return try TLSChannel.server(over: socket, context: tls.current) { [self] error in
+                handshakeFailures.wrappingAdd(1, ordering: .relaxed)
+                logger.warning("TLS connection failed", [("peer", peer), ("cause", error.description)])
+            }
+        } catch {
+            handshakeFailures.wrappingAdd(1, ordering: .relaxed)
+            logger.error("cannot start TLS", [("peer", peer), ("cause", error.description)])
+            socket.close()
+            return nil
+        }
+    }
+
+    /// TLS connections that failed (handshakes refused or broken, alerts), since the start.
+    public var tlsFailureCount: Int { handshakeFailures.load(ordering: .relaxed) }
 
     private func refuse(_ channel: any ByteChannel, _ error: RPCError) {
         let connection = FramedConnection(channel: channel, role: .server, limits: limits.connection, events: NoEvents())

@@ -1,6 +1,7 @@
 """`Client` and `AsyncClient`: a channel, one stub per service, and the ingest helpers."""
 from __future__ import annotations
 
+import ssl as ssl_module
 import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterable, AsyncIterator, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
@@ -100,8 +101,12 @@ class Client(Stubs):
     or call `close()`. The stubs (`client.catalog.get_dataset(...)`) are generated from Protos/."""
 
     def __init__(self, target: str, *, api_key: Optional[str] = None, metadata: Optional[Metadata] = None,
-                 timeout: float = 10.0) -> None:
-        self.channel = Channel(target, api_key=api_key, metadata=metadata, timeout=timeout)
+                 timeout: float = 10.0, ssl: Optional[ssl_module.SSLContext] = None,
+                 server_hostname: Optional[str] = None) -> None:
+        """With `ssl` (an `ssl.SSLContext` trusting the server's CA, with a client certificate
+        loaded for servers that require one), the connection speaks TLS."""
+        self.channel = Channel(target, api_key=api_key, metadata=metadata, timeout=timeout, ssl=ssl,
+                               server_hostname=server_hostname)
         super().__init__(self.channel)
 
     def ingest(self, dataset_id: str, rows: Iterable[RowLike], *, batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -151,8 +156,10 @@ class AsyncClient(AsyncStubs):
 
     @classmethod
     async def connect(cls, target: str, *, api_key: Optional[str] = None, metadata: Optional[Metadata] = None,
-                      timeout: float = 10.0) -> "AsyncClient":
-        return cls(await AsyncChannel.connect(target, api_key=api_key, metadata=metadata, timeout=timeout))
+                      timeout: float = 10.0, ssl: Optional[ssl_module.SSLContext] = None,
+                      server_hostname: Optional[str] = None) -> "AsyncClient":
+        return cls(await AsyncChannel.connect(target, api_key=api_key, metadata=metadata, timeout=timeout, ssl=ssl,
+                                              server_hostname=server_hostname))
 
     async def ingest(self, dataset_id: str, rows: Union[Iterable[RowLike], AsyncIterable[RowLike]], *,
                      batch_rows: int = DEFAULT_BATCH_ROWS, timeout: Optional[float] = None) -> IngestSummary:

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import logging
 import socket
+import ssl as ssl_module
 from typing import Dict, List, Optional, Sequence, Type
 
 from assay.rpc import AsyncBidiCall, AsyncChannel, RpcError
@@ -84,7 +85,8 @@ class Worker:
     `reconnect` is off)."""
 
     def __init__(self, target: str, *, api_key: str, models: Sequence[Model], name: Optional[str] = None,
-                 concurrency: int = 1, max_batch_size: int = 16, reconnect: bool = True) -> None:
+                 concurrency: int = 1, max_batch_size: int = 16, reconnect: bool = True,
+                 ssl: Optional[ssl_module.SSLContext] = None) -> None:
         if not models:
             raise ValueError("a worker serves at least one model")
         self.target = target
@@ -94,6 +96,9 @@ class Worker:
         self.concurrency = max(1, concurrency)
         self.max_batch_size = max(1, max_batch_size)
         self.reconnect = reconnect
+        # TLS to the server; with a client certificate loaded, for servers that require one
+        # (`assay serve --tls-client-ca`, docs/operations.md).
+        self.ssl = ssl
         self.batches_done = 0
         self.worker_id = ""
 
@@ -118,7 +123,7 @@ class Worker:
             delay = min(delay * 2, 10.0)
 
     async def _serve_once(self) -> None:
-        channel = await AsyncChannel.connect(self.target, api_key=self.api_key)
+        channel = await AsyncChannel.connect(self.target, api_key=self.api_key, ssl=self.ssl)
         try:
             call = AsyncWorkerStub(channel).serve()
             await call.send(worker_pb2.WorkerMessage(register=worker_pb2.WorkerRegister(
@@ -192,10 +197,22 @@ def main(argv: Optional[List[str]] = None, models: Optional[Sequence[Model]] = N
     parser.add_argument("--name")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--batch", type=int, default=16, help="most rows per batch")
+    parser.add_argument("--tls-ca", help="TLS: the CA file that signed the server's certificate")
+    parser.add_argument("--tls-cert", help="mutual TLS: this worker's certificate")
+    parser.add_argument("--tls-key", help="mutual TLS: its private key")
     args = parser.parse_args(argv)
     key = args.key or (open(args.key_file).read().strip() if args.key_file else None)
     if not key:
         parser.error("give --key or --key-file")
+    context: Optional[ssl_module.SSLContext] = None
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    if args.tls_ca or args.tls_cert:
+        if not args.tls_ca:
+            parser.error("--tls-cert needs --tls-ca (the CA of the server's certificate)")
+        context = ssl_module.create_default_context(cafile=args.tls_ca)
+        if args.tls_cert:
+            context.load_cert_chain(args.tls_cert, args.tls_key)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     worker_type(args.addr, api_key=key, models=list(models or []), name=args.name, concurrency=args.concurrency,
-                max_batch_size=args.batch).serve()
+                max_batch_size=args.batch, ssl=context).serve()

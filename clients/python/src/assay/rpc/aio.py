@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import ssl as ssl_module
 import struct
 from typing import (
     Any, AsyncIterable, AsyncIterator, Dict, Generic, Iterable, List, Mapping, Optional, Sequence, Tuple,
@@ -127,12 +128,22 @@ class AsyncChannel:
     async def connect(cls, target: str, *, api_key: Optional[str] = None, metadata: Optional[Metadata] = None,
                       timeout: float = 10.0, stream_window: int = DEFAULT_STREAM_WINDOW,
                       connection_window: int = DEFAULT_CONNECTION_WINDOW,
-                      max_frame: int = DEFAULT_MAX_FRAME) -> "AsyncChannel":
+                      max_frame: int = DEFAULT_MAX_FRAME,
+                      ssl: Optional[ssl_module.SSLContext] = None,
+                      server_hostname: Optional[str] = None) -> "AsyncChannel":
         """Opens the connection and completes the handshake (preface and SETTINGS both ways).
-        Raises `Unavailable` when the server cannot be reached or refuses the handshake."""
+        With `ssl`, the connection speaks TLS first (the same frames inside; docs/protocol.md);
+        the server's certificate must name `server_hostname`, by default the target's host.
+        Raises `Unavailable` when the server cannot be reached, its certificate is refused, or it
+        refuses the handshake (a server requiring client certificates refuses a client without one)."""
         host, port = parse_target(target)
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=2 ** 22), timeout)
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port, limit=2 ** 22, ssl=ssl,
+                                        server_hostname=(server_hostname or host) if ssl is not None else None),
+                timeout)
+        except ssl_module.SSLError as e:
+            raise RpcError.of(StatusCode.UNAVAILABLE, f"TLS with {target} failed: {e.reason or e}") from None
         except (OSError, asyncio.TimeoutError) as e:
             raise RpcError.of(StatusCode.UNAVAILABLE, f"cannot connect to {target}: {e or 'timed out'}") from None
         channel = cls(reader, writer, api_key, metadata, stream_window, connection_window, max_frame)
@@ -141,6 +152,14 @@ class AsyncChannel:
         except asyncio.TimeoutError:
             writer.close()
             raise RpcError.of(StatusCode.UNAVAILABLE, f"{target} did not complete the handshake within {timeout} s") from None
+        except ssl_module.SSLError as e:
+            # TLS 1.3: a server that refuses our certificate (or its absence) says so after
+            # our side of the TLS handshake finished, so the refusal arrives here.
+            writer.close()
+            raise RpcError.of(StatusCode.UNAVAILABLE, f"TLS with {target} failed: {e.reason or e}") from None
+        except ConnectionError as e:
+            writer.close()
+            raise RpcError.of(StatusCode.UNAVAILABLE, f"{target} closed the connection during the handshake: {e}") from None
         except BaseException:
             writer.close()
             raise

@@ -3,6 +3,7 @@ background thread and hands each call to it, so plain scripts and notebooks need
 from __future__ import annotations
 
 import asyncio
+import ssl as ssl_module
 import threading
 from concurrent.futures import Future
 from typing import Any, Coroutine, Generic, Iterable, Iterator, List, Optional, Tuple, Type, TypeVar
@@ -24,14 +25,15 @@ class Channel:
 
     def __init__(self, target: str, *, api_key: Optional[str] = None, metadata: Optional[Metadata] = None,
                  timeout: float = 10.0, stream_window: int = DEFAULT_STREAM_WINDOW,
-                 connection_window: int = DEFAULT_CONNECTION_WINDOW, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+                 connection_window: int = DEFAULT_CONNECTION_WINDOW, max_frame: int = DEFAULT_MAX_FRAME,
+                 ssl: Optional[ssl_module.SSLContext] = None, server_hostname: Optional[str] = None) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"assay-channel-{target}", daemon=True)
         self._thread.start()
         try:
             self._async: AsyncChannel = self._run(AsyncChannel.connect(
                 target, api_key=api_key, metadata=metadata, timeout=timeout, stream_window=stream_window,
-                connection_window=connection_window, max_frame=max_frame))
+                connection_window=connection_window, max_frame=max_frame, ssl=ssl, server_hostname=server_hostname))
         except BaseException:
             self._stop_loop()
             raise
