@@ -107,7 +107,11 @@ let package = Package(
         .testTarget(name: "AssayScaleOutTests", dependencies: ["AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["slow_chat.py"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayPreferenceTests", dependencies: ["AssayPreference", "AssayLLM", "AssayNativeModels", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayWorkersTests", dependencies: ["AssayWorkers", "AssayModels", "AssayCore", "AssayWire"], swiftSettings: swiftSettings),
-        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels", "AssayRuns"], swiftSettings: swiftSettings),
+        // Every RPC of every service called without a key and with another organisation's.
+        .testTarget(name: "AssayIsolationTests", dependencies: ["AssayServer", "AssayTestSupport", "AssayAccess", "AssayModels", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
+        // Fault injection against real `assay serve` processes: kill -9, a full disk, a read-only database.
+        .testTarget(name: "AssayFaultTests", dependencies: ["AssayNativeModels", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport", "CSQLite3"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayTLSTests", dependencies: ["AssayTLS", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )
