@@ -145,7 +145,10 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         decoder.feed(rest) { event in
             guard protocolError == nil else { return }
             state.withLock { s in
-                if s.phase == .closed { return }
+                // Closed, or closing once the queued bytes are out (a GOAWAY that left no
+                // stream, a protocol error): nothing more is read, so the frames behind the one
+                // that decided it are ignored, the same whichever read they arrive in.
+                if s.phase == .closed || s.closeAfterFlush { return }
                 if let e = handle(event, &s, &wakeups, &calls, &ready) { protocolError = e }
             }
         }
