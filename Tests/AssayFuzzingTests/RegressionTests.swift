@@ -55,4 +55,51 @@ struct RegressionTests {
         }
         #expect(written[0] == written[1])
     }
+
+    /// fuzz-connection (corpus/regression-oversized-data-fuzzed: a DATA header announcing
+    /// 0xEF000000 bytes, granted back in one WINDOW_UPDATE over 2^31 - 1), and the worst case
+    /// of it spelled out here: a 1-byte DATA frame for a stream that does not exist, then a
+    /// DATA header announcing 2^32 - 1 bytes, made the server grant 2^32 bytes back and trap
+    /// converting that to 32 bits: two frames took the server down. Smaller oversized frames
+    /// grew the connection window for good: granted back without ever being taken from it.
+    @Test func anOversizedDataFrameIsCountedAgainstTheWindow() throws {
+        var input: [UInt8] = [0, 0, 0] + Self.serverHandshake
+        input += Frame(type: .data, streamID: 1, body: [0x78]).encoded()
+        Frame.appendHeader(to: &input, length: Int(UInt32.max), type: .data, flags: [], streamID: 3)
+        try input.withUnsafeBytes { try ConnectionFuzz.check($0) }
+
+        let server = ScriptedConnection(role: .server)
+        server.start()
+        input.dropFirst(3).withUnsafeBytes { server.receive($0) }
+        #expect(!server.isClosed, "an oversized DATA frame fails one call, not the connection")
+        let updates = try FuzzCheckTests.frames(after: server.written).filter { $0.type == .windowUpdate }
+        let increments = updates.map { $0.body.reduce(0) { $0 << 8 | Int($1) } }
+        #expect(increments.allSatisfy { $0 > 0 && $0 <= Int(Int32.max) })
+        #expect(increments.reduce(0, +) == Int(UInt32.max) + 1, "the frame's length and the 1-byte frame, granted back")
+    }
+
+    /// The other half of that fix: an oversized DATA frame while the peer has spent the
+    /// connection window violates flow control like any DATA frame, and closes the connection.
+    @Test func anOversizedDataFrameBeyondTheWindowClosesTheConnection() throws {
+        var limits = ConnectionLimits()
+        limits.maxFrameSize = 64
+        limits.initialStreamWindow = 100
+        limits.initialConnectionWindow = 150
+        let server = ScriptedConnection(role: .server, limits: limits)
+        server.start()
+        let chunk = [UInt8](repeating: 0x61, count: 64)
+        var bytes = Self.serverHandshake
+        for stream: UInt32 in [1, 3] {
+            let start = CallStart(method: "/assay.v1.Echo/Bidirectional").serializedBytes()
+            bytes += Frame(type: .headers, streamID: stream, body: start).encoded()
+        }
+        // 192 bytes against a connection window of 150: spent.
+        for stream: UInt32 in [1, 1, 3] { bytes += Frame(type: .data, streamID: stream, body: chunk).encoded() }
+        Frame.appendHeader(to: &bytes, length: 65, type: .data, flags: [], streamID: 3)
+        bytes.withUnsafeBytes { server.receive($0) }
+        #expect(server.isClosed)
+        #expect(server.closeReason?.code == .resourceExhausted)
+        let goAway = try #require(try FuzzCheckTests.frames(after: server.written).first { $0.type == .goAway })
+        #expect(try GoAway(serializedBytes: goAway.body).code == RPCCode.resourceExhausted.rawValue)
+    }
 }

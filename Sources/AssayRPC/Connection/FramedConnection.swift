@@ -174,7 +174,16 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             let error = RPCError(.resourceExhausted, "frame of \(length) bytes exceeds the limit of \(limit) bytes")
             guard streamID != 0, type == .data || type == .headers else { return (error, .resourceExhausted) }
             if type == .data {
-                // The sender counted these bytes against its windows: give them back.
+                // Flow control counts an oversized DATA frame like any other (docs/protocol.md,
+                // "Flow control"): refused once the window is spent, else taken from it and,
+                // its body being discarded, granted straight back. (Granting it back without
+                // taking it let a peer grow the window without bound, and a length near 2^32
+                // trapped in appendWindowUpdate.)
+                guard s.connectionReceiveWindow > 0 else {
+                    let error = RPCError(.resourceExhausted, "DATA beyond the connection's flow-control window")
+                    return (error, .resourceExhausted)
+                }
+                s.connectionReceiveWindow -= length
                 s.connectionPendingCredit += length
                 creditConnection(&s, force: true)
             }
@@ -416,10 +425,16 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         s.outbound.append(contentsOf: body)
     }
 
+    /// Grants `increment` bytes, in as many WINDOW_UPDATEs as it takes: an increment is at most
+    /// 2^31 - 1, the largest window a peer may hold.
     func appendWindowUpdate(_ s: inout State, streamID: UInt32, increment: Int) {
-        let v = UInt32(increment)
-        appendFrame(&s, type: .windowUpdate, flags: [], streamID: streamID,
-                    body: [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)])
+        var rest = increment
+        while rest > 0 {
+            let v = UInt32(min(rest, Int(Int32.max)))
+            rest -= Int(v)
+            appendFrame(&s, type: .windowUpdate, flags: [], streamID: streamID,
+                        body: [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)])
+        }
     }
 
     func appendTrailers(_ s: inout State, streamID: UInt32, status: RPCError?, metadata: Metadata) {
