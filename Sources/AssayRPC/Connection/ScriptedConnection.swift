@@ -45,6 +45,13 @@ package final class ScriptedConnection: Sendable {
         )
     }
 
+    deinit {
+        // The connection and its channel, and the timers it scheduled and their closures, hold
+        // each other; a socket breaks that when it closes and the loop when timers run out.
+        scheduler.discardAll()
+        channel.detach()
+    }
+
     /// Sends the preface and SETTINGS, as a new connection of either role does.
     package func start() {
         connection.start()
@@ -188,6 +195,14 @@ private final class ManualScheduler: Scheduler {
         state.withLock { $0.running = false }
     }
 
+    /// Forgets every queued work item and timer, without running them.
+    func discardAll() {
+        state.withLock { s in
+            s.pending = []
+            s.timers = []
+        }
+    }
+
     /// Runs the timers scheduled so far; those they schedule wait for the next call.
     func fireTimers() {
         let due = state.withLock { s in
@@ -244,8 +259,13 @@ private final class MemoryChannel: ByteChannel {
         let delegate = state.withLock { s -> (any ByteChannelDelegate)? in
             if s.closed { return nil }
             s.closed = true
+            // As a socket does: the delegate hears of the close once, then is let go.
+            defer { s.delegate = nil }
             return s.delegate
         }
         if let delegate { manual.execute { delegate.channelClosed() } }
     }
+
+    /// Lets go of the delegate without telling it anything.
+    func detach() { state.withLock { $0.delegate = nil } }
 }
