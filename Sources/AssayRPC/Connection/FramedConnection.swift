@@ -95,12 +95,15 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             appendFrame(&s, type: .settings, flags: [], streamID: 0, body: ControlBodies.settings(limits))
         }
         flush()
-        channel.start(delegate: self)
+        // The timer is set before the channel starts: from then on the loop thread reads
+        // `handshakeTimer` (channelRead cancels it), and setting it afterwards from this thread
+        // raced with that read (found by make tsan).
         let timeout = limits.handshakeTimeoutNanoseconds
         handshakeTimer = channel.scheduler.schedule(afterNanoseconds: timeout) { [self] in
             let stillWaiting = state.withLock { $0.phase == .awaitingPreface || $0.phase == .awaitingSettings }
             if stillWaiting { fail(RPCError(.unavailable, "handshake timed out"), goAway: .unavailable) }
         }
+        channel.start(delegate: self)
         if limits.idleTimeoutNanoseconds > 0 { scheduleIdleCheck() }
     }
 
