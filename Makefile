@@ -178,7 +178,7 @@ tsan: deps models
 	@pgdir=$$(mktemp -d /tmp/assay-pg.XXXXXX); \
 	url=$$(bash scripts/ci/postgres.sh start "$$pgdir") || { rm -rf "$$pgdir"; exit 1; }; \
 	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
-	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath scripts/sanitizers/tsan.supp)" ASSAY_TEST_POSTGRES="$$url" \
+	TSAN_OPTIONS="suppressions=$(abspath scripts/sanitizers/tsan.supp)" ASSAY_TEST_POSTGRES="$$url" \
 		$(SWIFT) test --skip-build --build-path .build/tsan --sanitize=thread --skip '$(SANITIZE_SKIP)'
 
 ## sanitize: both, one after the other.
