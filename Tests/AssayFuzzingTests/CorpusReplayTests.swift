@@ -1,7 +1,8 @@
-@testable import AssayFuzzing
 import AssayRPC
 import AssayWire
 import Testing
+
+@testable import AssayFuzzing
 
 /// The committed seed corpus of every fuzz target, replayed through the same checks libFuzzer
 /// runs: each input must pass, so a change that breaks an invariant on any of them fails here

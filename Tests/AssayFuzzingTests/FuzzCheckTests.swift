@@ -1,7 +1,8 @@
-@testable import AssayFuzzing
 import AssayRPC
 import AssayWire
 import Testing
+
+@testable import AssayFuzzing
 
 /// The fuzz targets' invariants catch what they claim to (a check that cannot fail finds
 /// nothing), and the scripted connection they drive behaves as a socket-backed one does.

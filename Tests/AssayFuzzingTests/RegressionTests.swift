@@ -1,7 +1,8 @@
-@testable import AssayFuzzing
 import AssayRPC
 import AssayWire
 import Testing
+
+@testable import AssayFuzzing
 
 /// Inputs the fuzzers found, each with what its fix guarantees. Every input is also in its
 /// target's corpus (Tests/Fuzz/<target>/corpus/regression-*), so fuzzing starts from it.
