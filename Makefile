@@ -20,7 +20,8 @@ TEST_APT_PACKAGES := chromium espeak-ng
 PY_REQUIREMENTS := clients/python/requirements-dev.txt
 PY_VENV := $(ASSAY_CACHE)/python/venv-$(shell grep -v '^[[:space:]]*\(#\|$$\)' $(PY_REQUIREMENTS) | sha256sum | cut -c1-12)
 
-.PHONY: all deps test-deps bench-deps python-deps python-test models build release run test faults proto proto-check bench bench-coco loadtest fmt clean
+.PHONY: all deps test-deps bench-deps python-deps python-test models build release run test faults proto proto-check bench \
+	bench-coco loadtest fuzz fuzz-build asan tsan sanitize fmt clean
 
 all: build
 
@@ -145,6 +146,62 @@ loadtest: deps models
 bench-coco: deps bench-deps
 	$(SWIFT) build -c release --product assay-bench
 	.build/release/assay-bench --coco-only --python $(BENCH_VENV)/bin/python
+
+## fuzz: build the libFuzzer targets (Tests/Fuzz: frames, connection, requests) with
+## -sanitize=fuzzer,address into a build path of their own, and run each for FUZZ_SECONDS
+## from its committed seed corpus. New inputs and crashes go to FUZZ_WORK, never into the repo;
+## a crash there is replayed with `.build/debug/fuzz-<target> FILE` (a plain build replays).
+FUZZ_SECONDS ?= 60
+FUZZ_WORK ?= /tmp/assay-fuzz
+FUZZ_TARGETS := frames:FrameDecoder connection:Connection requests:Requests
+FUZZ_BUILD := .build/fuzz
+FUZZ_SWIFT_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -DASSAY_FUZZ -Xswiftc -DASSAY_PRECISE_ARENA
+fuzz-build: deps
+	@for t in $(FUZZ_TARGETS); do \
+		set -o pipefail; $(SWIFT) build --build-path $(FUZZ_BUILD) $(FUZZ_SWIFT_FLAGS) --product fuzz-$${t%%:*} 2>&1 | \
+			{ grep -v 'Cannot export local symbol' || true; } || exit 1; \
+	done
+
+fuzz: fuzz-build
+	@failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; work=$(FUZZ_WORK)/$$name; mkdir -p $$work/corpus $$work/crashes; \
+		echo "fuzz-$$name: $(FUZZ_SECONDS) s from Tests/Fuzz/$${t#*:}/corpus, new inputs in $$work"; \
+		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/debug/fuzz-$$name -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$$work/crashes/ $$work/corpus Tests/Fuzz/$${t#*:}/corpus \
+			2>$$work/log.txt || failed="$$failed $$name"; \
+		grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|#[0-9]+ +DONE)' $$work/log.txt; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: findings in:$$failed (see $(FUZZ_WORK)/*/log.txt and crashes/)"; exit 1; fi
+
+## asan / tsan: the Swift tests under AddressSanitizer / ThreadSanitizer, each in a build path of
+## its own (slow: a full build each), without the suites that load the local models (llama.cpp,
+## e5, Tesseract, OpenCV: C and C++ libraries the sanitizers cannot see into, and minutes of
+## inference). PostgreSQL suites run against a throwaway cluster as in `make test`.
+## Suppressions, each with its reason: scripts/sanitizers/*.supp.
+SANITIZE_SKIP := AssayModelsTests|LocalModelTests|LocalLLMEndToEndTests|RealModelRunTests
+asan: deps models
+	$(SWIFT) build --build-tests --build-path .build/asan --sanitize=address -Xswiftc -DASSAY_PRECISE_ARENA
+	@pgdir=$$(mktemp -d /tmp/assay-pg.XXXXXX); \
+	url=$$(bash scripts/ci/postgres.sh start "$$pgdir") || { rm -rf "$$pgdir"; exit 1; }; \
+	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 ASSAY_TEST_POSTGRES="$$url" \
+		$(SWIFT) test --skip-build --build-path .build/asan --sanitize=address -Xswiftc -DASSAY_PRECISE_ARENA \
+		--skip '$(SANITIZE_SKIP)'
+
+tsan: deps models
+	$(SWIFT) build --build-tests --build-path .build/tsan --sanitize=thread
+	@pgdir=$$(mktemp -d /tmp/assay-pg.XXXXXX); \
+	url=$$(bash scripts/ci/postgres.sh start "$$pgdir") || { rm -rf "$$pgdir"; exit 1; }; \
+	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
+	TSAN_OPTIONS="suppressions=$(abspath scripts/sanitizers/tsan.supp)" ASSAY_TEST_POSTGRES="$$url" \
+		$(SWIFT) test --skip-build --build-path .build/tsan --sanitize=thread --skip '$(SANITIZE_SKIP)'
+
+## sanitize: both, one after the other.
+sanitize:
+	$(MAKE) --no-print-directory asan
+	$(MAKE) --no-print-directory tsan
 
 ## fmt: format the Swift sources with the checked-in .swift-format.
 fmt:

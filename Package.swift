@@ -91,6 +91,14 @@ let package = Package(
         .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayMetrics", "AssayNativeModels"], swiftSettings: swiftSettings),
         // Reads protoc-c's descriptor set and writes the Swift side of every message.
         .executableTarget(name: "assay-protogen", swiftSettings: swiftSettings),
+        // The fuzz targets' checks (frames, handshake, every request message), in a library so
+        // the tests replay the seed corpus and the regression inputs through the same code.
+        .target(name: "AssayFuzzing", dependencies: ["AssayWire", "AssayRPC"], swiftSettings: swiftSettings),
+        // `make fuzz` builds these with -sanitize=fuzzer (libFuzzer's main); a plain build makes
+        // them replayers of the files given as arguments. Each keeps its seed corpus beside it.
+        .executableTarget(name: "fuzz-frames", dependencies: ["AssayFuzzing"], path: "Tests/Fuzz/FrameDecoder", exclude: ["corpus"], swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-connection", dependencies: ["AssayFuzzing"], path: "Tests/Fuzz/Connection", exclude: ["corpus"], swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-requests", dependencies: ["AssayFuzzing"], path: "Tests/Fuzz/Requests", exclude: ["corpus"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayWireTests", dependencies: ["AssayWire", "AssayTestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
@@ -112,6 +120,7 @@ let package = Package(
         // Fault injection against real `assay serve` processes: kill -9, a full disk, a read-only database.
         .testTarget(name: "AssayFaultTests", dependencies: ["AssayNativeModels", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport", "CSQLite3"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayTLSTests", dependencies: ["AssayTLS", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayFuzzingTests", dependencies: ["AssayFuzzing", "AssayRPC", "AssayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]
 )

@@ -24,7 +24,14 @@ protocol IOHandler: AnyObject {
 /// A one-shot timer; `cancel()` may be called from any thread.
 public final class ScheduledTimer: Sendable {
     let cancelled = Atomic<Bool>(false)
+
+    /// A timer not yet cancelled, for schedulers other than `EventLoop` (the fuzzers' manual one).
+    package init() {}
+
     public func cancel() { cancelled.store(true, ordering: .relaxed) }
+
+    /// Whether `cancel()` was called.
+    package var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
 }
 
 /// Where a transport runs its callbacks and timers.

@@ -83,6 +83,22 @@ struct FileGenerator {
                 out.line("    \(service.swiftName).descriptor,")
             }
             out.line("]")
+            out.line()
+            out.doc(
+                "Every message type of the contract by full proto name (map entries aside): the types a method\n"
+                    + "descriptor's `inputType` and `outputType` name, for tools that decode by name (the fuzzers)."
+            )
+            out.line("public static let messageTypes: [String: any ProtoMessage.Type] = [")
+            var messages: [MessageModel] = []
+            func collect(_ message: MessageModel) {
+                messages.append(message)
+                message.nestedMessages.forEach(collect)
+            }
+            schema.files.forEach { $0.messages.forEach(collect) }
+            for message in messages.sorted(by: { $0.fullName < $1.fullName }) {
+                out.line("    \(message.fullName.quoted): \(message.swiftName).self,")
+            }
+            out.line("]")
         }
         return out.text
     }

@@ -110,3 +110,29 @@ struct PostgresServerTests {
         await one.close()
     }
 }
+
+/// Statements with as many parameters as PostgreSQL takes: binding them once recursed a stack
+/// frame per parameter and overflowed the stack of a batch insert (found by `make asan`).
+@Suite(
+    "PostgreSQL storage: parameters",
+    .enabled(if: TestPostgres.url != nil || TestPostgres.isRequired, "ASSAY_TEST_POSTGRES is unset: PostgreSQL tests skipped (make test sets it)"))
+struct PostgresParameterTests {
+    @Test func sixtyThousandParametersBindAndArriveIntact() throws {
+        guard TestPostgres.available, let url = TestPostgres.url else { return }
+        let connection = try PostgresConnection.connect(url)
+        let count = 60_000
+        // Numbered in the order they appear: the three blobs (one empty, one NULL) first.
+        let values: [SQLValue] = [.blob([]), .null, .blob([0, 1, 2])] + (0..<count - 3).map { .text("row-\($0)") }
+        let placeholders = Array(repeating: "(?::text)", count: count - 3).joined(separator: ",")
+        let blobs = "(SELECT count(*) FROM (VALUES (?::bytea), (?::bytea), (?::bytea)) AS b(y) WHERE y IS NOT NULL)"
+        let sql = "SELECT count(*), min(x), max(x), \(blobs) FROM (VALUES \(placeholders)) AS v(x)"
+        let rows = try connection.query(sql, values) { row in
+            (row.int(0), row.text(1), row.text(2), row.int(3))
+        }
+        #expect(rows.count == 1)
+        #expect(rows.first?.0 == count - 3)
+        #expect(rows.first?.1 == "row-0")
+        #expect(rows.first?.2 == "row-9999")
+        #expect(rows.first?.3 == 2)
+    }
+}

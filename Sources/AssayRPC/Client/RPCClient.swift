@@ -182,7 +182,8 @@ public struct RPCResponses<Message: ProtoMessage>: AsyncSequence, Sendable {
                 return nil
             }
             do {
-                return try bytes.withUnsafeBytes { try Message(serializedBytes: $0, memoryLimit: 1 << 20 + 32 * bytes.count) }
+                let limit = MessageLimits.memoryLimit(forMessageOf: bytes.count)
+                return try bytes.withUnsafeBytes { try Message(serializedBytes: $0, memoryLimit: limit) }
             } catch {
                 let e = RPCError(.internal, "the server sent an invalid \(Message.protoMessageName): \(error)")
                 connection.cancel(stream, e)

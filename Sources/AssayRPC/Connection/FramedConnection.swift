@@ -109,12 +109,15 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             appendFrame(&s, type: .settings, flags: [], streamID: 0, body: ControlBodies.settings(limits))
         }
         flush()
-        channel.start(delegate: self)
+        // The timer is set before the channel starts: from then on the loop thread reads
+        // `handshakeTimer` (channelRead cancels it), and setting it afterwards from this thread
+        // raced with that read (found by make tsan).
         let timeout = limits.handshakeTimeoutNanoseconds
         handshakeTimer = channel.scheduler.schedule(afterNanoseconds: timeout) { [self] in
             let stillWaiting = state.withLock { $0.phase == .awaitingPreface || $0.phase == .awaitingSettings }
             if stillWaiting { fail(RPCError(.unavailable, "handshake timed out"), goAway: .unavailable) }
         }
+        channel.start(delegate: self)
         if limits.idleTimeoutNanoseconds > 0 { scheduleIdleCheck() }
     }
 
@@ -178,7 +181,10 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             var kept = false
             if protocolError == nil {
                 state.withLock { s in
-                    if s.phase == .closed { return }
+                    // Closed, or closing once the queued bytes are out (a GOAWAY that left no
+                    // stream, a protocol error): nothing more is read, so the frames behind the one
+                    // that decided it are ignored, the same whichever read they arrive in.
+                    if s.phase == .closed || s.closeAfterFlush { return }
                     if let e = handle(event, &s, &wakeups, &calls, &ready, &kept) { protocolError = e }
                 }
             }
@@ -235,7 +241,16 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
             }
             guard streamID != 0, type == .data || type == .headers else { return (error, .resourceExhausted) }
             if type == .data {
-                // The sender counted these bytes against its windows: give them back.
+                // Flow control counts an oversized DATA frame like any other (docs/protocol.md,
+                // "Flow control"): refused once the window is spent, else taken from it and,
+                // its body being discarded, granted straight back. (Granting it back without
+                // taking it let a peer grow the window without bound, and a length near 2^32
+                // trapped in appendWindowUpdate.)
+                guard s.connectionReceiveWindow > 0 else {
+                    let error = RPCError(.resourceExhausted, "DATA beyond the connection's flow-control window")
+                    return (error, .resourceExhausted)
+                }
+                s.connectionReceiveWindow -= length
                 s.connectionPendingCredit += length
                 creditConnection(&s, force: true)
             }
@@ -489,10 +504,16 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         s.outbound.append(contentsOf: body)
     }
 
+    /// Grants `increment` bytes, in as many WINDOW_UPDATEs as it takes: an increment is at most
+    /// 2^31 - 1, the largest window a peer may hold.
     func appendWindowUpdate(_ s: inout State, streamID: UInt32, increment: Int) {
-        let v = UInt32(increment)
-        appendFrame(&s, type: .windowUpdate, flags: [], streamID: streamID,
-                    body: [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)])
+        var rest = increment
+        while rest > 0 {
+            let v = UInt32(min(rest, Int(Int32.max)))
+            rest -= Int(v)
+            appendFrame(&s, type: .windowUpdate, flags: [], streamID: streamID,
+                        body: [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)])
+        }
     }
 
     func appendTrailers(_ s: inout State, streamID: UInt32, status: RPCError?, metadata: Metadata) {

@@ -80,6 +80,13 @@ public struct Router: Sendable {
     }
 }
 
+/// What decoding one call message may cost: the server's requests and the client's responses.
+package enum MessageLimits {
+    /// The most protobuf-c may allocate for a message of `byteCount` bytes: 1 MiB plus 32 bytes
+    /// per byte, room for any real message, a bound on what a hostile one can make us allocate.
+    package static func memoryLimit(forMessageOf byteCount: Int) -> Int { 1 << 20 + 32 * byteCount }
+}
+
 /// Raw message I/O of one server call, with decoding errors turned into statuses.
 struct CallIO: Sendable {
     let context: ServerContext
@@ -94,7 +101,9 @@ struct CallIO: Sendable {
 
     static func decode<M: ProtoMessage>(_ type: M.Type, _ bytes: [UInt8]) throws -> M {
         do {
-            return try bytes.withUnsafeBytes { try M(serializedBytes: $0, memoryLimit: 1 << 20 + 32 * bytes.count) }
+            return try bytes.withUnsafeBytes {
+                try M(serializedBytes: $0, memoryLimit: MessageLimits.memoryLimit(forMessageOf: bytes.count))
+            }
         } catch {
             throw RPCError(.invalidArgument, "the message is not a valid \(M.protoMessageName): \(error)")
         }

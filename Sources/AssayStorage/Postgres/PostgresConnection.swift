@@ -248,23 +248,32 @@ enum PostgresIsolation: String {
 }
 
 /// Calls `body` with C pointers to each buffer (nil for NULL), valid during the call.
+///
+/// The buffers are copied into one block first. Pinning each array with a
+/// `withUnsafeBufferPointer` of its own nested one call per parameter, and a batch insert
+/// with thousands of parameters overflowed the stack (found by `make asan`, whose frames are
+/// larger, but only a matter of batch size without it).
 private func withPointers<R>(_ buffers: [[UInt8]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let total = buffers.reduce(0) { $0 + ($1?.count ?? 0) }
+    // One byte more, so that every buffer, an empty blob at the end too, has an address inside.
+    let block = UnsafeMutableRawPointer.allocate(byteCount: total + 1, alignment: 1)
+    defer { block.deallocate() }
     var pointers: [UnsafePointer<CChar>?] = []
     pointers.reserveCapacity(buffers.count)
-    func recurse(_ index: Int) -> R {
-        if index == buffers.count { return body(pointers) }
-        guard let buffer = buffers[index] else {
+    var offset = 0
+    for buffer in buffers {
+        guard let buffer else {
             pointers.append(nil)
-            return recurse(index + 1)
+            continue
         }
-        return buffer.withUnsafeBufferPointer { raw in
-            // An empty blob still needs a valid address.
-            let base = raw.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-            pointers.append(base.assumingMemoryBound(to: CChar.self))
-            return recurse(index + 1)
+        let destination = block + offset
+        buffer.withUnsafeBytes { bytes in
+            if let base = bytes.baseAddress { destination.copyMemory(from: base, byteCount: bytes.count) }
         }
+        offset += buffer.count
+        pointers.append(UnsafePointer(destination.assumingMemoryBound(to: CChar.self)))
     }
-    return recurse(0)
+    return body(pointers)
 }
 
 /// One row of a result, read by column (from 0) like a SQLite statement; valid only inside

@@ -1,0 +1,26 @@
+import AssayFuzzing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// The fuzz target of the handshake and frame handling of a connection (`ConnectionFuzz` says what it checks).
+
+/// libFuzzer's entry point: it calls this once per input.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FuzzDriver.run(ConnectionFuzz.check, data, size)
+}
+
+@main
+enum Main {
+    static func main() {
+        #if ASSAY_FUZZ
+            // `make fuzz`: built with -sanitize=fuzzer; libFuzzer takes the arguments.
+            exit(FuzzDriver.runLibFuzzer(fuzz))
+        #else
+            // A plain build: replays the files and folders named as arguments.
+            FuzzDriver.replay(ConnectionFuzz.check, arguments: Array(CommandLine.arguments.dropFirst()))
+        #endif
+    }
+}
