@@ -85,6 +85,9 @@ package enum FrameDecoderFuzz {
                     throw FuzzFinding("the oversized report at offset \(offset) does not match its header")
                 }
                 offset += Frame.headerSize + length
+            case .refused(let type, _, let streamID, let length):
+                // This decoder is fed without an admission check, which admits every frame.
+                throw FuzzFinding("a \(type) frame of \(length) bytes on stream \(streamID) refused with no admission check")
             }
         }
         // What is left is one frame the stream has not finished (or the skipped end of one).
