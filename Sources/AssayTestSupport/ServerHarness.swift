@@ -102,3 +102,19 @@ public func removeTree(_ path: String) {
     }
 }
 
+/// A loopback port that was free a moment ago (for a server a test starts as a process).
+public func freePort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var a = sockaddr_in()
+    a.sin_family = sa_family_t(AF_INET)
+    a.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &a) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+            bind(fd, sp, len)
+            return getsockname(fd, sp, &len)
+        }
+    }
+    return UInt16(bigEndian: a.sin_port)
+}

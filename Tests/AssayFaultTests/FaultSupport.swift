@@ -216,22 +216,6 @@ func blockingCommand(_ arguments: [String]) -> (status: Int32, output: String) {
     return (code, readText(directory + "/out") ?? "")
 }
 
-/// A port that was free a moment ago.
-func freePort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var a = sockaddr_in()
-    a.sin_family = sa_family_t(AF_INET)
-    a.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &a) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
-            bind(fd, sp, len)
-            return getsockname(fd, sp, &len)
-        }
-    }
-    return UInt16(bigEndian: a.sin_port)
-}
 
 func readText(_ path: String) -> String? {
     guard let bytes = readBytes(path) else { return nil }

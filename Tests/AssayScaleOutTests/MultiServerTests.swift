@@ -276,22 +276,6 @@ func spawnDetached(_ arguments: [String], logFile: String) -> pid_t {
     return pid
 }
 
-/// A port that was free a moment ago.
-func freePort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var a = sockaddr_in()
-    a.sin_family = sa_family_t(AF_INET)
-    a.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &a) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
-            bind(fd, sp, len)
-            return getsockname(fd, sp, &len)
-        }
-    }
-    return UInt16(bigEndian: a.sin_port)
-}
 
 /// Waits for a killed child and reaps it, off the cooperative pool.
 func reap(_ pid: pid_t) async {
