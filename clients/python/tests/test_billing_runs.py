@@ -5,6 +5,7 @@ The billing test moves it to a self-service plan and back, so it restores the ac
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Iterator
 
@@ -82,8 +83,14 @@ def test_billing_writes(client: assay.Client, models_worker, restore_account) ->
     assert done.state == run_pb2.RUN_STATE_COMPLETED
     # Usage out: the worker reported 125 tokens a row; priced at $0.002 per 1k tokens.
     assert done.progress.tokens == 10 * 125
-    fees = [c for c in client.billing.list_charges(billing_pb2.ListChargesRequest()).charges if c.run_id == run.id]
-    by_kind = {c.kind: c for c in fees}
+    # Billing settles a run just after it completes: wait for both charges.
+    by_kind = {}
+    for _ in range(500):
+        fees = [c for c in client.billing.list_charges(billing_pb2.ListChargesRequest()).charges if c.run_id == run.id]
+        by_kind = {c.kind: c for c in fees}
+        if len(by_kind) == 2:
+            break
+        time.sleep(0.01)
     assert by_kind[billing_pb2.CHARGE_KIND_INFERENCE].microdollars == 1250 * 2000 // 1000
     assert by_kind[billing_pb2.CHARGE_KIND_MODEL].units == 2
 

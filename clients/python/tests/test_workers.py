@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import uuid
 from pathlib import Path
 
@@ -54,8 +55,14 @@ def test_a_worker_serves_a_run(server: Server, client: assay.Client, tmp_path: P
     # Usage out: the worker reports the row's characters as prompt tokens and its words as completion tokens.
     texts = [f"row {i} of one-{version}" for i in range(50)]
     assert done.progress.tokens == sum(len(t) + len(t.split()) for t in texts)
-    fee = [c for c in client.billing.list_charges(billing_pb2.ListChargesRequest()).charges
-           if c.run_id == run.id and c.kind == billing_pb2.CHARGE_KIND_INFERENCE]
+    # Billing settles a run just after it completes: wait for its fee.
+    fee = []
+    for _ in range(500):
+        fee = [c for c in client.billing.list_charges(billing_pb2.ListChargesRequest()).charges
+               if c.run_id == run.id and c.kind == billing_pb2.CHARGE_KIND_INFERENCE]
+        if fee:
+            break
+        time.sleep(0.01)
     assert [c.microdollars for c in fee] == [50 * 1000]  # $0.001 per row
     rows = all_rows(client, run.id)
     assert len(rows) == 50
