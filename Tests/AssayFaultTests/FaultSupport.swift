@@ -145,7 +145,9 @@ struct AssayProcess {
         return try await RPCClient.connect(to: address, metadata: ["authorization": "Bearer \(key)"])
     }
 
+    /// `kill -9` and reap; nothing when this server was already reaped.
     func kill9() async {
+        guard Self.running.current[pid] != nil else { return }
         kill(pid, SIGKILL)
         _ = await reap(pid)
         Self.running.update { $0[pid] = nil }

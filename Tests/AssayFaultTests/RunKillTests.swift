@@ -29,60 +29,31 @@ struct RunKillTests {
         for round in 0..<FaultPlan.rounds {
             let killAtDone = Int.random(in: 1...8, using: &random)
             let delayMicros = Int.random(in: 0..<5_000, using: &random)
-            // Distinct images in every round (and every seed), so no row comes from the cache.
-            let salt = Self.words[Int.random(in: 0..<8, using: &random)]
+            let saltIndex = Int.random(in: 0..<8, using: &random)
             // Words only: Tesseract reads a lone digit 0 as the letter o.
             let roundWords = "\(Self.words[round % 8]) \(Self.words[(round / 8) % 8])"
-            let texts = (0..<Self.rows).map { "\(Self.words[$0 % 8]) \(Self.words[$0 / 8]) \(salt) \(roundWords)" }
-            let server = try await AssayProcess.start(directory: directory, logFile: log)
-            let client = try await server.client()
-            let dataset = try await client.unary(
-                CatalogService.createDataset, CreateDatasetRequest(name: "scans-\(round)"))
-            var rows: [AssayWire.DataRow] = []
-            for (i, text) in texts.enumerated() {
-                rows.append(
-                    AssayWire.DataRow(
-                        globalKey: "scan-\(round)-\(i)", mediaType: .image, content: try renderTextPNG(text)))
+            // The watch's updates can reach a loaded client late, so the kill can land after the
+            // run finished: that attempt proves nothing, and the round tries again with new images.
+            var attempt = 0
+            var texts: [String] = []
+            var run = ModelRun()
+            while true {
+                // Distinct images in every attempt (and seed), so no row comes from the cache.
+                let salt = Self.words[(saltIndex + attempt) % 8]
+                texts = (0..<Self.rows).map { "\(Self.words[$0 % 8]) \(Self.words[$0 / 8]) \(salt) \(roundWords)" }
+                run = try await startAndKill(
+                    directory: directory, log: log, name: "\(round)-\(attempt)", texts: texts,
+                    killAtDone: killAtDone, delayMicros: delayMicros)
+                // What the killed server left: the run unfinished, so the rest is the restart's.
+                let left = try DatabaseFile(directory + "/assay.sqlite").rows(
+                    "SELECT state, rows_done, rows_total FROM model_runs WHERE id = '\(run.id)'")
+                let atKill = try #require(left.first)
+                print("round \(round) attempt \(attempt): kill at \(killAtDone) rows done + \(delayMicros) us: \(atKill)")
+                #expect(Int(atKill[2]) == Self.rows)
+                if atKill[0] != "completed" { break }
+                attempt += 1
+                try #require(attempt < 4, "every attempt's run finished before its kill: nothing was resumed")
             }
-            try await client.bidirectional(CatalogService.ingest) { writer, close, acks in
-                try await writer.write(IngestBatch(datasetId: dataset.id, rows: rows))
-                close()
-                for try await ack in acks { #expect(ack.errors.isEmpty) }
-            }
-            let ontology = try await client.unary(
-                CatalogService.createOntology,
-                CreateOntologyRequest(
-                    name: "ocr-\(round)", features: [AssayWire.Feature(name: "transcript", kind: .freeText)]))
-            let run = try await client.unary(
-                RunService.create,
-                CreateRunRequest(
-                    modelId: "tesseract-ocr", ontologyId: ontology.id,
-                    mapping: [ClassMapping(modelClass: "text", featureId: ontology.features[0].id)],
-                    rows: RowSelection(datasetId: dataset.id)))
-            // Killed from inside the watch: leaving it first gives an idle machine time to finish
-            // the 48 rows (a few milliseconds each) before the kill lands.
-            do {
-                try await client.serverStreaming(RunService.watch, WatchRunRequest(id: run.id), timeout: .seconds(120)) {
-                    updates in
-                    for try await r in updates where (r.progress?.done ?? 0) >= UInt64(killAtDone) {
-                        try await Task.sleep(for: .microseconds(delayMicros))
-                        await server.kill9()
-                        break
-                    }
-                }
-            } catch {
-                // The watch may end with the server's death.
-            }
-            client.close()
-
-            // What the killed server left: the run unfinished, so the rest is the restart's.
-            let left = try DatabaseFile(directory + "/assay.sqlite").rows(
-                "SELECT state, rows_done, rows_total FROM model_runs WHERE id = '\(run.id)'")
-            let atKill = try #require(left.first)
-            print("round \(round): kill at \(killAtDone) rows done + \(delayMicros) us: \(atKill)")
-            #expect(
-                atKill[0] != "completed", "the run finished before the kill: this round proves nothing about resuming")
-            #expect(Int(atKill[2]) == Self.rows)
 
             let restarted = try await AssayProcess.start(directory: directory, logFile: log)
             let again = try await restarted.client()
@@ -139,5 +110,52 @@ struct RunKillTests {
             #expect(ledger == 2, "the ledger holds \(ledger) entries for the run")
         }
         #expect(try DatabaseFile(directory + "/assay.sqlite").integrity() == "ok")
+    }
+
+    /// Starts a server, ingests the texts as images, starts a Tesseract run over them and
+    /// `kill -9`s the server a little after the run reports `killAtDone` rows done.
+    private func startAndKill(
+        directory: String, log: String, name: String, texts: [String], killAtDone: Int, delayMicros: Int
+    ) async throws -> ModelRun {
+        let server = try await AssayProcess.start(directory: directory, logFile: log)
+        let client = try await server.client()
+        let dataset = try await client.unary(CatalogService.createDataset, CreateDatasetRequest(name: "scans-\(name)"))
+        var rows: [AssayWire.DataRow] = []
+        for (i, text) in texts.enumerated() {
+            rows.append(
+                AssayWire.DataRow(globalKey: "scan-\(name)-\(i)", mediaType: .image, content: try renderTextPNG(text)))
+        }
+        try await client.bidirectional(CatalogService.ingest) { writer, close, acks in
+            try await writer.write(IngestBatch(datasetId: dataset.id, rows: rows))
+            close()
+            for try await ack in acks { #expect(ack.errors.isEmpty) }
+        }
+        let ontology = try await client.unary(
+            CatalogService.createOntology,
+            CreateOntologyRequest(
+                name: "ocr-\(name)", features: [AssayWire.Feature(name: "transcript", kind: .freeText)]))
+        let run = try await client.unary(
+            RunService.create,
+            CreateRunRequest(
+                modelId: "tesseract-ocr", ontologyId: ontology.id,
+                mapping: [ClassMapping(modelClass: "text", featureId: ontology.features[0].id)],
+                rows: RowSelection(datasetId: dataset.id)))
+        // Killed from inside the watch: leaving it first gives an idle machine time to finish
+        // the 48 rows (a few milliseconds each) before the kill lands.
+        do {
+            try await client.serverStreaming(RunService.watch, WatchRunRequest(id: run.id), timeout: .seconds(120)) {
+                updates in
+                for try await r in updates where (r.progress?.done ?? 0) >= UInt64(killAtDone) {
+                    try await Task.sleep(for: .microseconds(delayMicros))
+                    await server.kill9()
+                    break
+                }
+            }
+        } catch {
+            // The watch may end with the server's death.
+        }
+        await server.kill9()  // when the watch failed before its kill
+        client.close()
+        return run
     }
 }

@@ -299,7 +299,8 @@ struct TLSRPCTests {
         let raw = try RawConnection(to: server.address)
         let started = MonotonicClock.nanoseconds()
         #expect(await raw.peerClosed())
-        #expect(MonotonicClock.nanoseconds() - started < 5_000_000_000)
+        // Nothing else would close it before the 10 s defaults (a loaded machine can be slow).
+        #expect(MonotonicClock.nanoseconds() - started < 9_000_000_000)
         #expect(server.server.tlsFailureCount == 1)
         await server.stop()
     }
