@@ -191,12 +191,12 @@ asan: deps models
 		--skip '$(SANITIZE_SKIP)'
 
 tsan: deps models
-	$(SWIFT) build --build-tests --build-path .build/tsan --sanitize=thread
+	$(SWIFT) build --build-tests --build-path .build/tsan --sanitize=thread -Xswiftc -DASSAY_TSAN
 	@pgdir=$$(mktemp -d /tmp/assay-pg.XXXXXX); \
 	url=$$(bash scripts/ci/postgres.sh start "$$pgdir") || { rm -rf "$$pgdir"; exit 1; }; \
 	trap 'bash scripts/ci/postgres.sh stop "$$pgdir"' EXIT; \
 	TSAN_OPTIONS="suppressions=$(abspath scripts/sanitizers/tsan.supp)" ASSAY_TEST_POSTGRES="$$url" \
-		$(SWIFT) test --skip-build --build-path .build/tsan --sanitize=thread --skip '$(SANITIZE_SKIP)'
+		$(SWIFT) test --skip-build --build-path .build/tsan --sanitize=thread -Xswiftc -DASSAY_TSAN --skip '$(SANITIZE_SKIP)'
 
 ## sanitize: both, one after the other.
 sanitize:

@@ -27,28 +27,30 @@ let package = Package(
             dependencies: ["CProtobufC"]
         ),
         // Frames, handshake, and the Swift <-> protobuf-c bridge with the generated messages.
-        .target(name: "AssayWire", dependencies: ["CProtobufC", "CAssayProto"], swiftSettings: swiftSettings),
+        .target(name: "AssayWire", dependencies: ["AssaySync", "CProtobufC", "CAssayProto"], swiftSettings: swiftSettings),
         // epoll, eventfd and accept4, which Swift's Glibc module leaves out.
+        // The lock every module shares state under (a pthread mutex in `make tsan` builds).
+        .target(name: "AssaySync", swiftSettings: swiftSettings),
         .target(name: "CAssaySystem"),
         // Sockets and the epoll event loop; knows bytes, not frames.
-        .target(name: "AssayTransport", dependencies: ["CAssaySystem"], swiftSettings: swiftSettings),
+        .target(name: "AssayTransport", dependencies: ["AssaySync", "CAssaySystem"], swiftSettings: swiftSettings),
         // OpenSSL (Debian's libssl-dev): TLS for the transport.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // TLS as a byte channel over another one, certificates that reload; OpenSSL stays inside.
-        .target(name: "AssayTLS", dependencies: ["AssayTransport", "COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "AssayTLS", dependencies: ["AssaySync", "AssayTransport", "COpenSSL"], swiftSettings: swiftSettings),
         // Calls, streams, flow control, router, interceptors, server and client.
-        .target(name: "AssayRPC", dependencies: ["AssayWire", "AssayTransport", "AssayTLS"], swiftSettings: swiftSettings),
+        .target(name: "AssayRPC", dependencies: ["AssaySync", "AssayWire", "AssayTransport", "AssayTLS"], swiftSettings: swiftSettings),
         // Domain values and rules: no I/O, no C types.
         .target(name: "AssayCore", swiftSettings: swiftSettings),
         // Storage protocols and the SQLite backend.
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // libpq (Debian's libpq-dev): the PostgreSQL backend, for several servers on one database.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        .target(name: "AssayStorage", dependencies: ["AssayCore", "CSQLite3", "CLibPQ"], swiftSettings: swiftSettings),
+        .target(name: "AssayStorage", dependencies: ["AssaySync", "AssayCore", "CSQLite3", "CLibPQ"], swiftSettings: swiftSettings),
         // API keys, roles and the caller's identity.
-        .target(name: "AssayAccess", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
+        .target(name: "AssayAccess", dependencies: ["AssaySync", "AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         // The catalog service: datasets, rows, ontologies, labels.
-        .target(name: "AssayCatalog", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
+        .target(name: "AssayCatalog", dependencies: ["AssaySync", "AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The billing service: plans, the add-on, budgets, the usage ledger and invoices.
         .target(name: "AssayBilling", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess"], swiftSettings: swiftSettings),
         // The services assembled over a storage backend (used by the executable and the tests).
@@ -59,9 +61,9 @@ let package = Package(
         .target(name: "AssayModels", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         // Chat models over the OpenAI-compatible HTTP API (llama.cpp servers it starts, or any
         // endpoint), and the document-QA pipeline (OCR, then an LLM).
-        .target(name: "AssayLLM", dependencies: ["AssayCore", "AssayModels"], swiftSettings: swiftSettings),
+        .target(name: "AssayLLM", dependencies: ["AssaySync", "AssayCore", "AssayModels"], swiftSettings: swiftSettings),
         // The in-process models: Tesseract OCR, OpenCV cascades, e5 embeddings (loaded at run time).
-        .target(name: "AssayNativeModels", dependencies: ["AssayCore", "AssayModels", "CTesseract", "CAssayVision"], swiftSettings: swiftSettings),
+        .target(name: "AssayNativeModels", dependencies: ["AssaySync", "AssayCore", "AssayModels", "CTesseract", "CAssayVision"], swiftSettings: swiftSettings),
         // Tesseract OCR's C API and Leptonica (Debian's libtesseract-dev).
         .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev"])]),
         // OpenCV 4 (Debian's libopencv-dev) behind a C interface: image decoding and cascade detection.
@@ -74,18 +76,18 @@ let package = Package(
             ]
         ),
         // The run service: model runs as durable jobs over the model providers.
-        .target(name: "AssayRuns", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels"], swiftSettings: swiftSettings),
+        .target(name: "AssayRuns", dependencies: ["AssaySync", "AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels"], swiftSettings: swiftSettings),
         // The review service: review projects, the leased queue, consensus, budgeted routing.
         .target(name: "AssayReview", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog"], swiftSettings: swiftSettings),
         // Model workers: the Worker service and the provider whose models connected worker processes serve.
-        .target(name: "AssayWorkers", dependencies: ["AssayCore", "AssayModels", "AssayRPC", "AssayWire", "AssayAccess", "AssayStorage", "AssayCatalog", "AssayRuns"], swiftSettings: swiftSettings),
+        .target(name: "AssayWorkers", dependencies: ["AssaySync", "AssayCore", "AssayModels", "AssayRPC", "AssayWire", "AssayAccess", "AssayStorage", "AssayCatalog", "AssayRuns"], swiftSettings: swiftSettings),
         // The preference service: projects, generation and judge runs, human rankings, pairs, exports, leaderboard.
         .target(name: "AssayPreference", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayCatalog", "AssayModels", "AssayRuns", "AssayMetrics"], swiftSettings: swiftSettings),
         // Evaluation metrics (classification, text) matching the reference tools: pure Swift, no I/O.
-        .target(name: "AssayMetrics", swiftSettings: swiftSettings),
+        .target(name: "AssayMetrics", dependencies: ["AssaySync"], swiftSettings: swiftSettings),
         // HTML reports (inline SVG, no network) rendered from metric results: pure Swift, no I/O.
         .target(name: "AssayReport", dependencies: ["AssayMetrics"], swiftSettings: swiftSettings),
-        .target(name: "AssayTestSupport", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels", "AssayRuns"], swiftSettings: swiftSettings),
+        .target(name: "AssayTestSupport", dependencies: ["AssaySync", "AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayStorage", "AssayCore", "AssayAccess", "AssayModels", "AssayRuns"], swiftSettings: swiftSettings),
         .executableTarget(name: "assay", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayServer", "AssayWorkers", "AssayRuns", "AssayStorage", "AssayAccess", "AssayCore", "AssayMetrics", "AssayReport", "AssayModels", "AssayNativeModels", "AssayLLM"], swiftSettings: swiftSettings),
         // `make bench`: measures a server process from a client process.
         .executableTarget(name: "assay-bench", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTLS", "AssayMetrics", "AssayNativeModels"], swiftSettings: swiftSettings),
@@ -103,23 +105,23 @@ let package = Package(
         .testTarget(name: "AssayCoreTests", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayStorageTests", dependencies: ["AssayStorage", "AssayCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCatalogTests", dependencies: ["AssayNativeModels", "AssayServer", "AssayAccess", "AssayCatalog", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AssayRunsTests", dependencies: ["AssayRuns", "AssayModels", "AssayNativeModels", "AssayLLM", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayRunsTests", dependencies: ["AssaySync", "AssayRuns", "AssayModels", "AssayNativeModels", "AssayLLM", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayReviewTests", dependencies: ["AssayReview", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage", "AssayBilling"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayNativeModels", "AssayCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "AssayBillingTests", dependencies: ["AssayBilling", "AssayModels", "AssayServer", "AssayAccess", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayBillingTests", dependencies: ["AssaySync", "AssayBilling", "AssayModels", "AssayServer", "AssayAccess", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssayMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCompareTests", dependencies: ["AssayCompare", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
-        .testTarget(name: "AssayLLMTests", dependencies: ["AssayModels", "AssayLLM", "AssayCore"], exclude: ["chat_server.py"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayLLMTests", dependencies: ["AssaySync", "AssayModels", "AssayLLM", "AssayCore"], exclude: ["chat_server.py"], swiftSettings: swiftSettings),
         // Several `assay serve` processes on one PostgreSQL database (make test starts one).
         .testTarget(name: "AssayScaleOutTests", dependencies: ["AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["slow_chat.py"], swiftSettings: swiftSettings),
-        .testTarget(name: "AssayPreferenceTests", dependencies: ["AssayPreference", "AssayLLM", "AssayNativeModels", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
-        .testTarget(name: "AssayWorkersTests", dependencies: ["AssayWorkers", "AssayModels", "AssayCore", "AssayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayPreferenceTests", dependencies: ["AssaySync", "AssayPreference", "AssayLLM", "AssayNativeModels", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayWorkersTests", dependencies: ["AssaySync", "AssayWorkers", "AssayModels", "AssayCore", "AssayWire"], swiftSettings: swiftSettings),
         // Every RPC of every service called without a key and with another organisation's.
         .testTarget(name: "AssayIsolationTests", dependencies: ["AssayServer", "AssayTestSupport", "AssayAccess", "AssayModels", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         // Fault injection against real `assay serve` processes: kill -9, a full disk, a read-only database.
         .testTarget(name: "AssayFaultTests", dependencies: ["AssayNativeModels", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport", "CSQLite3"], swiftSettings: swiftSettings),
-        .testTarget(name: "AssayTLSTests", dependencies: ["AssayTLS", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayTLSTests", dependencies: ["AssaySync", "AssayTLS", "AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayFuzzingTests", dependencies: ["AssayFuzzing", "AssayRPC", "AssayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayRPCTests", dependencies: ["AssayRPC", "AssayWire", "AssayTransport", "AssayTestSupport"], exclude: ["golden.py"], swiftSettings: swiftSettings),
     ]

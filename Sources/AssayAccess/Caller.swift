@@ -1,6 +1,6 @@
 public import AssayCore
 import AssayTransport
-import Synchronization
+import AssaySync
 public import AssayRPC
 public import AssayStorage
 /// The organisation and key behind a call, attached by `KeyAuthenticator`.
@@ -55,7 +55,7 @@ public final class KeyAuthenticator: Authenticator {
     let store: any OrganizationStore
     let ttlNanoseconds: UInt64
     let maxEntries = 10_000
-    private let cache = Mutex<[[UInt8]: (caller: Caller, expires: UInt64)]>([:])
+    private let cache = Lock<[[UInt8]: (caller: Caller, expires: UInt64)]>([:])
 
     public init(store: any OrganizationStore, ttlNanoseconds: UInt64 = 5_000_000_000) {
         self.store = store

@@ -1,7 +1,7 @@
 import AssayCore
 public import AssayRPC
 import AssayTransport
-import Synchronization
+import AssaySync
 
 /// How many calls an organisation may start: `perSecond` on average, up to `burst` at once.
 public struct RequestRate: Sendable, Hashable {
@@ -88,14 +88,14 @@ struct TokenBuckets {
 /// ones authentication already refused) are not counted.
 public final class RequestRateLimiter: ServerInterceptor {
     public let rate: RequestRate
-    private let buckets: Mutex<TokenBuckets>
+    private let buckets: Lock<TokenBuckets>
     private let now: @Sendable () -> UInt64
 
     /// `now` is a monotonic clock in nanoseconds (nil: the system's; tests pass their own).
     public init(rate: RequestRate, now: (@Sendable () -> UInt64)? = nil) {
         precondition(rate.problem == nil, rate.problem ?? "")
         self.rate = rate
-        self.buckets = Mutex(TokenBuckets(rate: rate))
+        self.buckets = Lock(TokenBuckets(rate: rate))
         self.now = now ?? { MonotonicClock.nanoseconds() }
     }
 

@@ -1,4 +1,4 @@
-import Synchronization
+import AssaySync
 
 /// A bounded queue between one producer and one consumer task: `send` waits while it is
 /// full, so a fast reader cannot run ahead of the writer by more than `capacity` items.
@@ -11,7 +11,7 @@ final class HandOff<Item: Sendable>: Sendable {
     }
 
     let capacity: Int
-    let state = Mutex(State())
+    let state = Lock(State())
 
     init(capacity: Int) { self.capacity = capacity }
 

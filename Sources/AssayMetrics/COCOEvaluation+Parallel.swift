@@ -1,11 +1,11 @@
 import Dispatch
-import Synchronization
+import AssaySync
 
 /// Per-category results written by concurrent workers, each to its own slot.
 final class CategoryResults: Sendable {
-    private let slots: Mutex<[(precision: [Double], recall: [Double])?]>
+    private let slots: Lock<[(precision: [Double], recall: [Double])?]>
 
-    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    init(count: Int) { slots = Lock(Array(repeating: nil, count: count)) }
 
     func store(_ k: Int, _ value: (precision: [Double], recall: [Double])) {
         slots.withLock { $0[k] = value }

@@ -2,7 +2,7 @@ public import AssayCore
 public import AssayModels
 public import AssayRPC
 public import AssayStorage
-import Synchronization
+import AssaySync
 
 /// Runs model runs as durable jobs. Every run's rows and progress live in the store; the
 /// engine only keeps the tasks that work on them and the watchers waiting for news. At
@@ -27,7 +27,7 @@ public final class RunEngine: Sendable {
     /// What every new run passes before it is stored: the concurrent-run quota.
     public let admission: RunAdmission
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     private struct State {
         var active: [ObjectID: ActiveRun] = [:]

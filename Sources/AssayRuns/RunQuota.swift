@@ -1,7 +1,7 @@
 public import AssayCore
 import AssayRPC
 public import AssayStorage
-import Synchronization
+import AssaySync
 
 /// How many runs an organisation may have queued or running at once.
 public struct RunQuota: Sendable, Hashable {
@@ -33,7 +33,7 @@ public final class RunAdmission: Sendable {
         var waiting: [ObjectID: [CheckedContinuation<Void, Never>]] = [:]
     }
 
-    private let turns = Mutex(Turns())
+    private let turns = Lock(Turns())
 
     public init(quota: RunQuota, store: any RunStore) {
         self.quota = quota

@@ -1,6 +1,6 @@
 public import AssayTransport
 internal import COpenSSL
-import Synchronization
+import AssaySync
 
 #if canImport(Glibc)
     import Glibc
@@ -69,7 +69,7 @@ public final class TLSChannel: ByteChannel, @unchecked Sendable {
     private let ssl: OpaquePointer
     private let rbio: OpaquePointer
     private let wbio: OpaquePointer
-    let state = Mutex(State())
+    let state = Lock(State())
     private var delegate: (any ByteChannelDelegate)?
     private var handshakeTimer: ScheduledTimer?
     private let onFailure: (@Sendable (TLSError) -> Void)?

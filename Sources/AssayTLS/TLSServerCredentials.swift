@@ -1,4 +1,4 @@
-import Synchronization
+import AssaySync
 
 #if canImport(Glibc)
     import Glibc
@@ -30,14 +30,14 @@ public final class TLSServerCredentials: Sendable {
         var attempted: [FileStamp]
     }
 
-    private let state: Mutex<State>
+    private let state: Lock<State>
 
     /// Loads the files now: a server that cannot load them should not start.
     public init(_ configuration: TLSServerConfiguration) throws(TLSError) {
         self.configuration = configuration
         let stamps = FileStamp.of(Self.paths(configuration))
         let context = try TLSContext.server(configuration)
-        state = Mutex(State(context: context, attempted: stamps))
+        state = Lock(State(context: context, attempted: stamps))
     }
 
     /// The context new connections use.

@@ -1,10 +1,10 @@
-import Synchronization
+import AssaySync
 
 /// A thread-safe box tests use to see what happened inside a handler.
 public final class Probe<Value: Sendable>: Sendable {
-    private let value: Mutex<Value>
+    private let value: Lock<Value>
 
-    public init(_ initial: Value) { value = Mutex(initial) }
+    public init(_ initial: Value) { value = Lock(initial) }
 
     public var current: Value { value.withLock { $0 } }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import AssaySync
 internal import CAssaySystem
 
 /// Nanoseconds on the monotonic clock.
@@ -67,13 +68,13 @@ public final class EventLoop: Scheduler, TaskExecutor, @unchecked Sendable {
 
     private let epfd: Int32
     private let wakeFD: Int32
-    private let pending = Mutex(Pending())
+    private let pending = Lock(Pending())
     private var registrations: [UInt64: any IOHandler] = [:]
     private var nextToken: UInt64 = 1
     private var timers: [TimerEntry] = []  // binary min-heap by (deadline, sequence)
     private var timerSequence: UInt64 = 0
     private let threadID = Atomic<UInt>(0)
-    private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let finished = Lock<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private let name: String
 
     /// After activity, how long the loop keeps polling (yielding the core between polls)

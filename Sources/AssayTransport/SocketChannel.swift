@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import AssaySync
 internal import CAssaySystem
 
 /// Receives what happens on a byte channel. Every call comes on the channel's event loop.
@@ -52,7 +52,7 @@ extension ByteChannel {
 /// A connected stream socket (TCP or a Unix socket pair) registered with an event loop.
 public final class SocketChannel: ByteChannel, IOHandler, @unchecked Sendable {
     // @unchecked: `delegate`, `token`, `closed` are loop-thread-only; `flags` is the one
-    // piece of state other threads touch, and it is a Mutex.
+    // piece of state other threads touch, and it is a Lock.
     private struct Flags {
         var wantWritable = false
         var reading = true
@@ -66,7 +66,7 @@ public final class SocketChannel: ByteChannel, IOHandler, @unchecked Sendable {
     private var token: UInt64 = 0
     private var registered = false
     private var closed = false
-    private let flags = Mutex(Flags())
+    private let flags = Lock(Flags())
 
     public var scheduler: any Scheduler { loop }
 

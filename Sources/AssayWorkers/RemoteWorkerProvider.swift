@@ -2,7 +2,7 @@ public import AssayCore
 public import AssayModels
 public import AssayRPC
 public import AssayWire
-import Synchronization
+import AssaySync
 
 /// The models that connected worker processes serve (`assay.v1.Worker/Serve`, docs/workers.md).
 ///
@@ -28,7 +28,7 @@ public final class RemoteWorkerProvider: ModelProvider {
     /// The default `batchTimeout`: long enough for a slow model on a big batch.
     public static let defaultBatchTimeout = Duration.seconds(600)
     let logger: Logger
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     public init(
         heartbeatInterval: Duration = .seconds(2), missedHeartbeats: Int = 3, defaultBatchSize: Int = 16, dispatchAttempts: Int = 3,

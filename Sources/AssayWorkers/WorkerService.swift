@@ -3,7 +3,7 @@ import AssayCore
 public import AssayRPC
 public import AssayStorage
 public import AssayWire
-import Synchronization
+import AssaySync
 
 /// `assay.v1.Worker`: the call a worker process keeps open while it serves models.
 ///
@@ -101,5 +101,5 @@ public struct WorkerServiceProvider: RPCService {
 
 /// When a worker last sent anything, shared by its reader and its heartbeat watchdog.
 final class LastSeen: Sendable {
-    let instant = Mutex(ContinuousClock.now)
+    let instant = Lock(ContinuousClock.now)
 }

@@ -10,7 +10,7 @@ import AssayServer
 import AssayStorage
 import AssayTransport
 import AssayWire
-import Synchronization
+import AssaySync
 import Testing
 
 /// A real server on 127.0.0.1 over a fresh SQLite file with an injected clock, whose first
@@ -150,8 +150,8 @@ final class BillingHarness: Sendable {
 
 /// The server's injected clock, moved by the test.
 final class TestClock: Sendable {
-    let value: Mutex<Timestamp>
-    init(_ start: Timestamp) { value = Mutex(start) }
+    let value: Lock<Timestamp>
+    init(_ start: Timestamp) { value = Lock(start) }
     func read() -> Timestamp { value.withLock { $0 } }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import AssaySync
 import Testing
 import AssayModels
 @testable import AssayLLM
@@ -255,7 +255,7 @@ struct PlumbingTests {
     @Test("the concurrency limit holds: never more than the limit in flight, all finish")
     func concurrencyLimit() async throws {
         let limit = ConcurrencyLimit(2)
-        final class Counters: Sendable { let state = Mutex((current: 0, maximum: 0, done: 0)) }
+        final class Counters: Sendable { let state = Lock((current: 0, maximum: 0, done: 0)) }
         let counters = Counters()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<8 {

@@ -1,4 +1,4 @@
-import Synchronization
+import AssaySync
 import Testing
 import AssayModels
 @testable import AssayLLM
@@ -8,7 +8,7 @@ import AssayCore
 /// as a real OCR does), or with a row failure for rows whose bytes are empty.
 final class FixedTextOCR: ModelProvider {
     let text: String
-    let requests = Mutex<[PredictRequest]>([])
+    let requests = Lock<[PredictRequest]>([])
     init(text: String) { self.text = text }
 
     var cards: [ModelCard] {

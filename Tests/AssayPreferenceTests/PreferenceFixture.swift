@@ -5,7 +5,7 @@ import AssayStorage
 import AssayTestSupport
 import AssayWire
 import Foundation
-import Synchronization
+import AssaySync
 import Testing
 
 struct TestFailure: Error, CustomStringConvertible {
@@ -24,7 +24,7 @@ final class AdmitAll: RunBilling {
 
 /// Admits every run and counts the admissions.
 final class CountingBilling: RunBilling {
-    let admissions = Mutex(0)
+    let admissions = Lock(0)
     func estimate(_ request: RunBillingRequest) async throws(BillingRefusal) -> AssayCore.RunEstimate {
         AssayCore.RunEstimate(id: "est", modelUnits: 0, inferenceMicrodollars: 0, assumptions: [], expiresAt: .max)
     }

@@ -1,6 +1,7 @@
 import AssayCore
 import AssayModels
 import Synchronization
+import AssaySync
 
 /// A model whose answer each row scripts through its text, so tests can make every kind of
 /// answer: `box` (a box), `kind:NAME` (a radio option), `class:NAME` (an unknown class),
@@ -58,9 +59,9 @@ final class ScriptedModel: ModelProvider {
 
 /// Billing that admits everything (or refuses with a given refusal) and records what it was asked.
 final class RecordingBilling: RunBilling {
-    let refusal = Mutex<BillingRefusal?>(nil)
-    let admitted = Mutex<[RunBillingRequest]>([])
-    let settled = Mutex<[RunUsage]>([])
+    let refusal = Lock<BillingRefusal?>(nil)
+    let admitted = Lock<[RunBillingRequest]>([])
+    let settled = Lock<[RunUsage]>([])
 
     func estimate(_ request: RunBillingRequest) async throws(BillingRefusal) -> RunEstimate {
         RunEstimate(id: "est-1", modelUnits: Int64((request.rowCount + 4) / 5), inferenceMicrodollars: Int64(request.imageCount) * request.model.price.microdollars, assumptions: ["every row predicted"], expiresAt: request.at + 600_000_000)

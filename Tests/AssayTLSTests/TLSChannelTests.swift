@@ -1,6 +1,7 @@
 import AssayTLS
 import AssayTransport
 import Synchronization
+import AssaySync
 import Testing
 
 #if canImport(Glibc)
@@ -24,7 +25,7 @@ struct TLSChannelTests {
             var pauseWaiters: [CheckedContinuation<Void, Never>] = []
         }
 
-        let state = Mutex(State())
+        let state = Lock(State())
         var channel: TLSChannel?
         /// Stop reading at the first bytes, until the test resumes it.
         let pauseAtFirstRead: Bool
@@ -107,8 +108,8 @@ struct TLSChannelTests {
 
     /// The writer's side: wakes a waiting writer when the channel can take bytes again.
     final class WriterDelegate: ByteChannelDelegate, @unchecked Sendable {
-        // @unchecked: `waiter` is behind a Mutex.
-        let waiter = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        // @unchecked: `waiter` is behind a Lock.
+        let waiter = Lock<CheckedContinuation<Void, Never>?>(nil)
         let wakeups = Atomic<Int>(0)
         func channelRead(_ bytes: UnsafeRawBufferPointer) {}
         func channelWritable() {

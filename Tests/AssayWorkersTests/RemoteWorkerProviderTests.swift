@@ -2,7 +2,7 @@ import AssayCore
 import AssayModels
 import AssayWire
 import AssayWorkers
-import Synchronization
+import AssaySync
 import Testing
 
 /// The provider's dispatch without sockets: workers are outboxes the test reads and answers.
@@ -121,5 +121,5 @@ import Testing
 
 /// The batches a worker that never answers received.
 final class Held: Sendable {
-    let batches = Mutex<[PredictBatch]>([])
+    let batches = Lock<[PredictBatch]>([])
 }

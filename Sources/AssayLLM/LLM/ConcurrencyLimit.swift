@@ -1,5 +1,5 @@
 public import AssayModels
-import Synchronization
+import AssaySync
 
 /// At most `limit` holders at once; the others wait in order, without holding a thread.
 /// A waiter whose task is cancelled leaves the queue and gets `CancellationError`.
@@ -9,12 +9,12 @@ final class ConcurrencyLimit: Sendable {
         var nextID: UInt64 = 0
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     }
-    private let state: Mutex<State>
+    private let state: Lock<State>
     let limit: Int
 
     init(_ limit: Int) {
         self.limit = max(1, limit)
-        state = Mutex(State(available: max(1, limit)))
+        state = Lock(State(available: max(1, limit)))
     }
 
     /// Runs `body` while holding one slot.

@@ -1,5 +1,5 @@
 public import AssayModels
-import Synchronization
+import AssaySync
 
 #if canImport(Glibc)
     import Glibc
@@ -16,7 +16,7 @@ public final class E5Model: Sendable {
     public let modelPath: String
     /// The embedding size (384).
     public let dimension: Int
-    private let engine: Mutex<Engine>
+    private let engine: Lock<Engine>
 
     /// e5 was trained with a prefix on every text: `query: ` on the short side of a pair
     /// (a search query, a class name), `passage: ` on the long side (a document, the text to
@@ -37,7 +37,7 @@ public final class E5Model: Sendable {
         self.libraryPath = libraryPath
         self.modelPath = modelPath
         dimension = Int(functions.dim(model))
-        engine = Mutex(Engine(functions: functions, model: model))
+        engine = Lock(Engine(functions: functions, model: model))
     }
 
     deinit {

@@ -1,7 +1,7 @@
 public import AssayTLS
 public import AssayTransport
 public import AssayWire
-import Synchronization
+import AssaySync
 
 /// A client connection to an Assay server: many concurrent calls over one connection.
 ///
@@ -211,7 +211,7 @@ public struct RPCResponses<Message: ProtoMessage>: AsyncSequence, Sendable {
 
 /// Waits for the handshake of a client connection.
 final class ClientConnectionEvents: ConnectionEvents {
-    private let waiter = Mutex<CheckedContinuation<Void, any Error>?>(nil)
+    private let waiter = Lock<CheckedContinuation<Void, any Error>?>(nil)
 
     func setWaiter(_ c: CheckedContinuation<Void, any Error>) { waiter.withLock { $0 = c } }
 

@@ -1,6 +1,6 @@
 import AssayTransport
 import AssayWire
-import Synchronization
+import AssaySync
 
 /// What a connection tells its owner. Called without the connection's lock held.
 protocol ConnectionEvents: AnyObject, Sendable {
@@ -67,7 +67,7 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
     let channel: any ByteChannel
     let role: Role
     let limits: ConnectionLimits
-    let state: Mutex<State>
+    let state: Lock<State>
     private var decoder: FrameDecoder
     private var preface: [UInt8] = []
     /// When the last HEADERS, DATA or TRAILERS frame arrived (a call made progress). Bytes of
@@ -94,7 +94,7 @@ final class FramedConnection: ByteChannelDelegate, @unchecked Sendable {
         self.budget = budget
         self.decoder = FrameDecoder(maxFrameSize: limits.maxFrameSize)
         let defaults = ConnectionLimits.protocolDefaults
-        self.state = Mutex(State(
+        self.state = Lock(State(
             connectionSendWindow: defaults.initialConnectionWindow,
             connectionReceiveWindow: limits.initialConnectionWindow
         ))

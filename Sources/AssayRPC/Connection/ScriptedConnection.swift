@@ -1,6 +1,6 @@
 import AssayTransport
 import AssayWire
-import Synchronization
+import AssaySync
 
 /// One side of a connection driven by hand over memory instead of a socket: the fuzzers feed it
 /// a peer's bytes and check what it wrote back and which calls it accepted.
@@ -140,7 +140,7 @@ private final class Recorder: ConnectionEvents {
         var calls: [IncomingCall] = []
     }
 
-    let state = Mutex(State())
+    let state = Lock(State())
 
     func connectionReady(_ connection: FramedConnection) { state.withLock { $0.ready = true } }
 
@@ -165,7 +165,7 @@ private final class ManualScheduler: Scheduler {
         var running = false
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     var inEventLoop: Bool { true }
 
@@ -223,7 +223,7 @@ private final class MemoryChannel: ByteChannel {
         var reading = true
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let manual: ManualScheduler
 
     init(scheduler: ManualScheduler) { manual = scheduler }

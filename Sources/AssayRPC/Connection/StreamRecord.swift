@@ -1,4 +1,4 @@
-import Synchronization
+import AssaySync
 import AssayTransport
 /// The state of one call on a connection. Every field is guarded by the owning
 /// `FramedConnection`'s lock; call objects keep a reference so they can finish reading after
@@ -33,7 +33,7 @@ final class StreamRecord: @unchecked Sendable {
     /// Behind a lock of its own, never taken with the connection's: cancelling runs the task's
     /// cancellation handlers, which take the connection's lock. The handler clears it (under
     /// this lock) before it returns, so a task is only ever cancelled while it is alive.
-    private let task = Mutex<TaskHandle?>(nil)
+    private let task = Lock<TaskHandle?>(nil)
 
     /// An `UnsafeCurrentTask` that may cross threads: the attach/detach protocol above keeps
     /// it from outliving its task.

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import AssayWire
-import Synchronization
+import AssaySync
 
 /// A small structured logger: one line per event, `key=value` fields, to standard error.
 ///
@@ -126,7 +126,7 @@ public struct NullSink: LogSink {
 
 /// Keeps lines in memory, for tests that check what was logged.
 public final class CapturingSink: LogSink {
-    private let lines = Mutex<[String]>([])
+    private let lines = Lock<[String]>([])
     public init() {}
     public func write(_ line: String) { lines.withLock { $0.append(line) } }
     public var captured: [String] { lines.withLock { $0 } }

@@ -1,4 +1,5 @@
 import Synchronization
+import AssaySync
 
 /// Named counters and gauges that services bump as they work (rows ingested, run rows done,
 /// ledger totals) and that the server exposes in Prometheus' text format.
@@ -40,7 +41,7 @@ public final class Telemetry: Sendable {
         var series: [(labels: [(String, String)], handle: Handle)] = []
     }
 
-    private let families = Mutex<[String: Family]>([:])
+    private let families = Lock<[String: Family]>([:])
 
     public init() {}
 

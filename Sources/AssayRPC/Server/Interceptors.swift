@@ -1,5 +1,5 @@
 import AssayTransport
-import Synchronization
+import AssaySync
 
 /// Who is calling, as established by an `Authenticator`.
 public protocol Principal: Sendable {
@@ -110,7 +110,7 @@ public final class MethodMetrics: ServerInterceptor {
         var histogram = LatencyHistogram()
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Lock<[String: Entry]>([:])
 
     public init() {}
 

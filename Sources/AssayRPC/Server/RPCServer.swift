@@ -2,6 +2,7 @@ public import AssayTLS
 public import AssayTransport
 import AssayWire
 import Synchronization
+import AssaySync
 
 /// Limits of a server as a whole, on top of each connection's.
 public struct ServerLimits: Sendable {
@@ -39,7 +40,7 @@ public final class RPCServer: Sendable {
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
     /// Every connection's buffered inbound bytes count against this.
     public let inboundBudget: InboundMemoryBudget
     private let handshakeFailures = Atomic<Int>(0)

@@ -1,6 +1,6 @@
 import AssayTransport
 public import AssayWire
-import Synchronization
+import AssaySync
 
 /// What a handler and the interceptors know about one call, and what they may add to it.
 public final class ServerContext: Sendable {
@@ -21,7 +21,7 @@ public final class ServerContext: Sendable {
         var finalMessage: [UInt8]?
     }
 
-    let mutable = Mutex(Mutable())
+    let mutable = Lock(Mutable())
     let connection: FramedConnection
     let stream: StreamRecord
 

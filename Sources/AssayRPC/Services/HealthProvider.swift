@@ -1,5 +1,5 @@
 public import AssayWire
-import Synchronization
+import AssaySync
 
 /// `assay.v1.Health`: the serving status of the server ("") and of each named service.
 public final class HealthProvider: RPCService {
@@ -12,7 +12,7 @@ public final class HealthProvider: RPCService {
         var nextWatcher = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     public init(services: [String] = []) {
         state.withLock { s in for name in services { s.statuses[name] = .serving } }

@@ -1,4 +1,4 @@
-import Synchronization
+import AssaySync
 
 /// A bounded pool of PostgreSQL connections, each owned by its own OS thread.
 ///
@@ -17,7 +17,7 @@ final class PostgresPool: Sendable {
     private let queue = BlockingQueue<Message>()
     private let url: String
     let size: Int
-    private let stopped = Mutex(false)
+    private let stopped = Lock(false)
 
     /// Starts `size` threads; none connects until it has work.
     init(url: String, size: Int) throws(StorageError) {

@@ -1,5 +1,5 @@
 import AssayCore
-import Synchronization
+import AssaySync
 
 #if canImport(Glibc)
     import Glibc
@@ -26,7 +26,7 @@ public final class PostgresStorage: Storage {
     private let pool: PostgresPool
     /// Data row ids and cursors (see `RowIDCipher`).
     let rowIDs: RowIDCipher
-    private let closed = Mutex(false)
+    private let closed = Lock(false)
     /// Leases this process believes it holds are named with this (see `claimRunRows`).
     public let serverID: String
 

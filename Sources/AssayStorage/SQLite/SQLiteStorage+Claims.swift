@@ -1,5 +1,5 @@
 public import AssayCore
-import Synchronization
+import AssaySync
 
 /// Claims on run rows. One process owns a SQLite database, so leases live in memory: a
 /// restart ends every lease, exactly as the death of their holder should.
@@ -44,7 +44,7 @@ final class RunLeaseTable: Sendable {
         var until: Timestamp
     }
 
-    private let leases = Mutex<[ObjectID: [Int64: Lease]]>([:])
+    private let leases = Lock<[ObjectID: [Int64: Lease]]>([:])
 
     /// The rows of `rows` that are free at `now`, up to `limit`, leased to `server`.
     func claim(run: ObjectID, rows: [PendingRunRow], server: String, limit: Int, now: Timestamp, until: Timestamp) -> [PendingRunRow] {

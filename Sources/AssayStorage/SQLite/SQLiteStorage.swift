@@ -1,5 +1,6 @@
 import AssayCore
 import Synchronization
+import AssaySync
 
 #if canImport(Glibc)
     import Glibc
@@ -43,7 +44,7 @@ public final class SQLiteStorage: Storage {
     let rowIDs: RowIDCipher
     private let path: String
     private let removeOnClose: Bool
-    private let closed = Mutex(false)
+    private let closed = Lock(false)
     /// Which server holds which pending run rows (see `claimRunRows`).
     let runLeases = RunLeaseTable()
 

@@ -2,7 +2,7 @@
 // finds protobuf-c's enum constants (PROTOBUF_C_TYPE_MESSAGE) only through it.
 internal import CAssayProto
 internal import CProtobufC
-internal import Synchronization
+import AssaySync
 
 /// The one place Swift messages meet protobuf-c's pack and unpack.
 ///
@@ -147,7 +147,7 @@ private struct WireScanner {
 enum ProtoArenaPool {
     static let maximumPooled = 16
 
-    private static let arenas = Mutex<[ProtoArena]>([])
+    private static let arenas = Lock<[ProtoArena]>([])
 
     /// Runs `body` with an arena no one else uses, and resets it afterwards.
     static func withArena<R, E: Error>(_ body: (ProtoArena) throws(E) -> R) throws(E) -> R {
