@@ -28,7 +28,7 @@ public struct ClassificationRun: Sendable {
 extension ReportDocument {
     /// The names of COCO's 12 summary numbers, in `stats` order.
     public static let cocoStatNames = [
-        "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl",
+        "AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large",
     ]
 
     /// A detection report: COCO's 12 numbers and the operating point's P/R/F1 per run, PR curves

@@ -78,17 +78,17 @@ struct MetricsCLITests {
         let result = await run([assayBinary, "metrics", "detection", "--gt", directory + "/gt.json", "--pred", directory + "/pred.json", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let stats = try JSONValue.parse(result.stdout)["stats"]
-        for key in ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"] {
+        for key in ["AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large"] {
             #expect(number(stats?[key]) != nil, "\(key) missing")
         }
         // Recall 1/2 at every IoU threshold, with precision 1 / (1 + eps) as pycocotools divides.
         let ap = try #require(number(stats?["AP"]))
         #expect(abs(ap - 51.0 / 101.0) < 1e-12)
         #expect(number(stats?["AR100"]) == 0.5)
-        #expect(abs((number(stats?["APs"]) ?? 0) - 1) < 1e-15)
-        #expect(number(stats?["APm"]) == 0)
-        #expect(number(stats?["ARm"]) == 0)
-        #expect(number(stats?["APl"]) == -1)  // no large ground truth: undefined
+        #expect(abs((number(stats?["AP_small"]) ?? 0) - 1) < 1e-15)
+        #expect(number(stats?["AP_medium"]) == 0)
+        #expect(number(stats?["AR_medium"]) == 0)
+        #expect(number(stats?["AP_large"]) == -1)  // no large ground truth: undefined
     }
 
     @Test func aPredictionFileThatIsNotJSONLinesNamesTheLine() async throws {

@@ -24,9 +24,14 @@ struct AssayCLI {
 
     /// `assay ARGS --addr … --api-key …`, off the cooperative pool: exit status, stdout, stderr.
     func callAsFunction(_ args: [String]) async -> (status: Int32, out: String, err: String) {
-        let arguments = [Self.binary] + args + ["--addr", harness.address.description, "--api-key", key]
-        let outFile = harness.directory + "/cli.out"
-        let errFile = harness.directory + "/cli.err"
+        await Self.run(args + ["--addr", harness.address.description, "--api-key", key], in: harness.directory)
+    }
+
+    /// `assay ARGS` with no server, off the cooperative pool; its output goes through files in `directory`.
+    static func run(_ args: [String], in directory: String) async -> (status: Int32, out: String, err: String) {
+        let arguments = [Self.binary] + args
+        let outFile = directory + "/cli.out"
+        let errFile = directory + "/cli.err"
         let status: Int32 = await withCheckedContinuation { c in
             DispatchQueue(label: "assay-cli").async {
                 var actions = posix_spawn_file_actions_t()

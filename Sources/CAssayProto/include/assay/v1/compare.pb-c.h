@@ -166,7 +166,7 @@ struct  Assay__V1__DetectionMetrics
 {
   ProtobufCMessage base;
   /*
-   * AP AP50 AP75 APs APm APl AR1 AR10 AR100 ARs ARm ARl; -1 undefined
+   * AP AP50 AP75 AP_small AP_medium AP_large AR1 AR10 AR100 AR_small AR_medium AR_large; -1 undefined
    */
   size_t n_coco_stats;
   double *coco_stats;
