@@ -183,9 +183,25 @@ public final class RunEngine: Sendable {
             continuation.finish()
             throw error
         }
-        continuation.yield(run)
-        if run.state.isTerminal { continuation.finish() }
+        // Yielded under the lock, like `publish`'s updates, and never over a newer one: with a
+        // buffer of one, a stale snapshot yielded between `publish`'s terminal update and its
+        // finish would replace that update, and the watch would end on a running run.
+        let ended = state.withLock { s -> Bool in
+            var latest = run
+            if let last = s.published[id], Self.isAtLeastAsNew(last, as: run) { latest = last }
+            continuation.yield(latest)
+            return latest.state.isTerminal
+        }
+        if ended { continuation.finish() }
         return stream
+    }
+
+    /// Whether `a` is the same as or later than `b` in a run's life: queued, running (more
+    /// rows done), then ended.
+    static func isAtLeastAsNew(_ a: ModelRun, as b: ModelRun) -> Bool {
+        func rank(_ state: RunState) -> Int { state.isTerminal ? 2 : state == .running ? 1 : 0 }
+        if rank(a.state) != rank(b.state) { return rank(a.state) > rank(b.state) }
+        return a.progress.done >= b.progress.done
     }
 
     /// True while the engine works on the run (tests).
