@@ -58,7 +58,7 @@ let package = Package(
         // The compare service: stored runs against ground truth and each other, diagnosis, reports.
         .target(name: "AssayCompare", dependencies: ["AssayCore", "AssayStorage", "AssayRPC", "AssayWire", "AssayAccess", "AssayMetrics", "AssayReport"], swiftSettings: swiftSettings),
         // Model providers behind one protocol (the run service sees only the protocol).
-        .target(name: "AssayModels", dependencies: ["AssayCore"], swiftSettings: swiftSettings),
+        .target(name: "AssayModels", dependencies: ["AssayCore", "CAssaySystem"], swiftSettings: swiftSettings),
         // Chat models over the OpenAI-compatible HTTP API (llama.cpp servers it starts, or any
         // endpoint), and the document-QA pipeline (OCR, then an LLM).
         .target(name: "AssayLLM", dependencies: ["AssaySync", "AssayCore", "AssayModels"], swiftSettings: swiftSettings),

@@ -1,12 +1,21 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+internal import CAssaySystem
 
 /// A fixed set of threads for blocking work (C libraries that compute for a long time), so
 /// that it never occupies Swift's cooperative threads. `run` suspends the caller until a
 /// thread has done the work. Each thread may keep per-thread state (a Tesseract handle):
 /// `run` passes the thread's index.
+///
+/// The threads run at a lower scheduling priority (`niceness`, 10 by default): model work is
+/// batch work, and when it keeps every core busy the event loops, handlers and database
+/// threads that answer calls must still get a core the moment they have something to do. On
+/// an otherwise idle machine the pool gets all of it just the same.
 public final class BlockingPool: @unchecked Sendable {
+    /// The nice value model threads run at unless a pool is told otherwise.
+    public static let defaultNiceness: Int32 = 10
+
     public let threadCount: Int
     // `jobs`, `head` and `stopped` are guarded by `mutex`.
     private var mutex = pthread_mutex_t()
@@ -15,12 +24,16 @@ public final class BlockingPool: @unchecked Sendable {
     private var head = 0
     private var stopped = false
 
-    public init(threads: Int, name: String) {
+    public init(threads: Int, name: String, niceness: Int32 = BlockingPool.defaultNiceness) {
         threadCount = max(1, threads)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&ready, nil)
         for index in 0..<threadCount {
-            startThread(name: "\(name)-\(index)") { [self] in self.work(index) }
+            startThread(name: "\(name)-\(index)") { [self] in
+                // Best effort: a thread that cannot lower its priority still does the work.
+                if niceness != 0 { _ = assay_set_thread_niceness(niceness) }
+                self.work(index)
+            }
         }
     }
 

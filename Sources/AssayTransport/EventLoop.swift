@@ -132,6 +132,14 @@ public final class EventLoop: Scheduler, TaskExecutor, @unchecked Sendable {
         return timer
     }
 
+    /// Suspends the calling task for `nanoseconds` on this loop's own timers: a task that runs on
+    /// this loop wakes here without another thread's timer in between. Not cancellable.
+    public func sleep(nanoseconds: UInt64) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            schedule(afterNanoseconds: nanoseconds) { c.resume() }
+        }
+    }
+
     /// Stops the thread after the work already handed to it; returns once it has stopped,
     /// without blocking the caller's thread (use this from async code).
     public func shutdown() async {

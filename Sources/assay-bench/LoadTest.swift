@@ -156,15 +156,18 @@ struct LoadTest {
             }
             for i in 0..<connections.count {
                 let client = connections[i]!
-                group.addTask {
+                // Each client's task runs on its connection's event loop: the load spreads over
+                // both loops' threads, and a call's bytes and its task never change threads.
+                let loop = loops[i % loops.count]
+                group.addTask(executorPreference: loop) {
                     var tally = Tally()
                     var random = SystemRandomNumberGenerator()
                     if i < unaryClients {
-                        await Self.unaryClient(client, setup, end: end, think: think, &tally, &random)
+                        await Self.unaryClient(client, loop: loop, setup, end: end, think: think, &tally, &random)
                     } else if i < unaryClients + ingestClients {
-                        await Self.ingestClient(client, setup, index: i, end: end, &tally)
+                        await Self.ingestClient(client, loop: loop, setup, index: i, end: end, &tally)
                     } else {
-                        await Self.runClient(client, setup, end: end, &tally)
+                        await Self.runClient(client, loop: loop, setup, end: end, &tally)
                     }
                     client.close()
                     return .tally(tally)
@@ -203,7 +206,7 @@ struct LoadTest {
     // MARK: the three kinds of client
 
     static func unaryClient(
-        _ client: RPCClient, _ setup: Setup, end: UInt64, think: Int, _ tally: inout Tally,
+        _ client: RPCClient, loop: EventLoop, _ setup: Setup, end: UInt64, think: Int, _ tally: inout Tally,
         _ random: inout SystemRandomNumberGenerator
     ) async {
         let payload = [UInt8](repeating: 0x5A, count: 64)
@@ -230,14 +233,16 @@ struct LoadTest {
                 if !client.isUsable { return }
             }
             if think > 0 {
-                try? await Task.sleep(for: .microseconds(Int.random(in: 0...(2000 * think), using: &random)))
+                await loop.sleep(nanoseconds: 1000 * UInt64.random(in: 0...UInt64(2000 * think), using: &random))
             }
         }
     }
 
     /// Streams of 5 batches of 50 rows into the client's own dataset, keys cycling over 2,000
     /// (so after the first pass they are updates and the file stops growing), 500 ms apart.
-    static func ingestClient(_ client: RPCClient, _ setup: Setup, index: Int, end: UInt64, _ tally: inout Tally) async {
+    static func ingestClient(
+        _ client: RPCClient, loop: EventLoop, _ setup: Setup, index: Int, end: UInt64, _ tally: inout Tally
+    ) async {
         let dataset: String
         do {
             dataset = try await client.unary(
@@ -282,12 +287,12 @@ struct LoadTest {
                 tally.fail("Catalog/Ingest", error)
                 if !client.isUsable { return }
             }
-            try? await Task.sleep(for: .milliseconds(500))
+            await loop.sleep(nanoseconds: 500_000_000)
         }
     }
 
     /// Creates a 4-row Tesseract run and watches it to the end, a second apart.
-    static func runClient(_ client: RPCClient, _ setup: Setup, end: UInt64, _ tally: inout Tally) async {
+    static func runClient(_ client: RPCClient, loop: EventLoop, _ setup: Setup, end: UInt64, _ tally: inout Tally) async {
         while MonotonicClock.nanoseconds() < end {
             do {
                 try await watchOneRun(client, setup, &tally)
@@ -295,7 +300,7 @@ struct LoadTest {
                 tally.fail("Run/Create+Watch", error)
                 if !client.isUsable { return }
             }
-            try? await Task.sleep(for: .seconds(1))
+            await loop.sleep(nanoseconds: 1_000_000_000)
         }
     }
 
