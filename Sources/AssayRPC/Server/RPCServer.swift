@@ -34,7 +34,7 @@ public final class RPCServer: Sendable {
 
     struct State: ~Copyable {
         var connections: [ObjectIdentifier: FramedConnection] = [:]
-        var accepting: AsyncStream<any ByteChannel>.Continuation?
+        var accepting: AsyncStream<OpenedConnection>.Continuation?
         var listeners: [TCPListener] = []
         var shuttingDown = false
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
@@ -60,7 +60,7 @@ public final class RPCServer: Sendable {
     /// Accepts connections until `shutdown` is called and every connection has closed. With
     /// `tls`, every connection speaks TLS with the credentials current when it was accepted.
     public func run(on listener: TCPListener, tls: TLSServerCredentials? = nil) async {
-        let (accepted, continuation) = AsyncStream<any ByteChannel>.makeStream()
+        let (accepted, continuation) = AsyncStream<OpenedConnection>.makeStream()
         let alreadyDown = state.withLock { s -> Bool in
             if s.shuttingDown { return true }
             s.accepting = continuation
@@ -78,18 +78,35 @@ public final class RPCServer: Sendable {
             if count >= maxConnections {
                 refuse(channel, RPCError(.resourceExhausted, "too many connections (limit \(maxConnections))"))
             } else {
-                continuation.yield(channel)
+                // Started here, on the listener's loop: the connection's handshake and idle
+                // timers run from now on, however long its task waits for a thread.
+                let opened = open(channel)
+                if case .terminated = continuation.yield(opened) {
+                    opened.connection.fail(RPCError(.unavailable, "the server is shutting down"), goAway: .unavailable)
+                    forget(opened.connection)
+                }
             }
         }
-        await withDiscardingTaskGroup { group in
-            for await channel in accepted {
-                group.addTask { await self.serve(channel: channel) }
+        // On the server's own executor, like the calls, not on Swift's cooperative pool, which
+        // other work in the process (or the tests beside it) may keep busy for seconds.
+        await withTaskExecutorPreference(executor) {
+            await withDiscardingTaskGroup { group in
+                for await opened in accepted {
+                    group.addTask { await self.serve(opened) }
+                }
             }
         }
     }
 
-    /// Serves one already-connected channel (the in-process transport uses this) until it closes.
-    public func serve(channel: any ByteChannel) async {
+    /// A server connection, started, with the calls it will hand to its task.
+    struct OpenedConnection: Sendable {
+        let connection: FramedConnection
+        let calls: AsyncStream<IncomingCall>
+    }
+
+    /// Wraps an accepted channel in a started server connection, counted among the server's
+    /// (draining at once when the server is shutting down).
+    private func open(_ channel: any ByteChannel) -> OpenedConnection {
         let (calls, continuation) = AsyncStream<IncomingCall>.makeStream()
         let events = ServerConnectionEvents(calls: continuation)
         let connection = FramedConnection(
@@ -101,13 +118,27 @@ public final class RPCServer: Sendable {
         }
         connection.start()
         if refused { connection.drain(message: "the server is shutting down") }
+        return OpenedConnection(connection: connection, calls: calls)
+    }
+
+    /// Serves one already-connected channel (the in-process transport uses this) until it closes.
+    public func serve(channel: any ByteChannel) async {
+        await serve(open(channel))
+    }
+
+    private func serve(_ opened: OpenedConnection) async {
         await withTaskExecutorPreference(executor) {
             await withDiscardingTaskGroup { group in
-                for await call in calls {
-                    group.addTask { await self.handle(call, on: connection) }
+                for await call in opened.calls {
+                    group.addTask { await self.handle(call, on: opened.connection) }
                 }
             }
         }
+        forget(opened.connection)
+    }
+
+    /// Takes a closed connection off the server's list; the last one lets a shutdown return.
+    private func forget(_ connection: FramedConnection) {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.connections[ObjectIdentifier(connection)] = nil
             guard s.shuttingDown && s.connections.isEmpty else { return [] }
