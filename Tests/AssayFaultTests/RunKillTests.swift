@@ -54,6 +54,10 @@ struct RunKillTests {
                 attempt += 1
                 try #require(attempt < 4, "every attempt's run finished before its kill: nothing was resumed")
             }
+            // The predictions the killed server had stored: the restarted one must keep each of
+            // them as it is (a finished row is never predicted again) and add only the rest.
+            let labelsSQL = "SELECT data_row, id, created_at FROM labels WHERE model_run_id = '\(run.id)'"
+            let storedAtKill = try DatabaseFile(directory + "/assay.sqlite").rows(labelsSQL)
 
             let restarted = try await AssayProcess.start(directory: directory, logFile: log)
             let again = try await restarted.client()
@@ -105,6 +109,14 @@ struct RunKillTests {
             #expect(units.count == 1 && units.first?.units == Int64((Self.rows + 4) / 5))
             again.close()
             #expect(await restarted.stop() == 0, "the server did not stop cleanly: \(tail(log))")
+            let storedAtEnd = try DatabaseFile(directory + "/assay.sqlite").rows(labelsSQL)
+            #expect(storedAtEnd.count == Self.rows)
+            #expect(Set(storedAtEnd.map { $0[0] }).count == Self.rows, "a row has two predictions")
+            let endByID = Dictionary(storedAtEnd.map { ($0[1], $0) }, uniquingKeysWith: { a, _ in a })
+            for old in storedAtKill {
+                #expect(endByID[old[1]] == old, "row \(old[0])'s prediction from before the kill was replaced")
+            }
+            print("round \(round): \(storedAtKill.count) rows predicted before the kill kept, \(Self.rows - storedAtKill.count) after")
             let ledger = try DatabaseFile(directory + "/assay.sqlite").integer(
                 "SELECT count(*) FROM billing_ledger WHERE run_id = '\(run.id)'")
             #expect(ledger == 2, "the ledger holds \(ledger) entries for the run")
