@@ -164,6 +164,9 @@ def main() -> None:
                                    lambda: client.ingest(ds.id, rows(args.rows), batch_rows=args.batch))
             assert summary.created == args.rows and not summary.errors, summary
             print(c.line("durable: Client.ingest into SQLite (acknowledged):", args.rows))
+            durable_rate = args.rows / c.wall
+            print(f"  {'PASS' if durable_rate > 100_000 else 'MISS'} durable Python ingest over 100,000 rows/s "
+                  f"through batching: {durable_rate:,.0f} rows/s")
 
             ds2 = client.catalog.create_dataset(catalog_pb2.CreateDatasetRequest(name="pybench-single"))
             with Clock(proc.pid) as c:

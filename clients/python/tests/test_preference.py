@@ -130,3 +130,40 @@ def test_preference_errors_are_statuses(client: assay.Client, models_worker) -> 
         client.preference.get_project(preference_pb2.GetPreferenceProjectRequest(id="pref_missing"))
     with pytest.raises(NotFound):
         client.preference.leaderboard(preference_pb2.PreferenceLeaderboardRequest(project_id="pref_missing"))
+
+
+def test_evaluate_scores_each_candidate_against_the_reference(client: assay.Client, models_worker) -> None:  # type: ignore[no-untyped-def]
+    """Preference.Evaluate: exact match and SQuAD token F1 of each candidate's responses against
+    the rows' reference answers. terse answers the upper-cased prompt, which is the reference;
+    verbose adds six words, so its token F1 is 2 * (4/10 * 4/4) / (4/10 + 4/4) = 4/7."""
+    tag = f"eval{uuid.uuid4().hex[:6]}"
+    ds = client.catalog.create_dataset(catalog_pb2.CreateDatasetRequest(name=tag))
+    rows = [{"global_key": f"{tag}-{i}", "media_type": catalog_pb2.TEXT, "text": f"row {i} of {tag}",
+             "metadata": {"reference": f"ROW {i} OF {tag.upper()}"}} for i in range(3)]
+    rows.append({"global_key": f"{tag}-none", "media_type": catalog_pb2.TEXT, "text": f"row 9 of {tag}"})
+    client.ingest(ds.id, rows)
+    project = client.preference.create_project(preference_pb2.CreatePreferenceProjectRequest(
+        name=tag, prompts=run_pb2.RowSelection(dataset_id=ds.id),
+        candidates=[writer("terse", "terse"), writer("verbose", "verbose")]))
+    with pytest.raises(FailedPrecondition):
+        client.preference.evaluate(preference_pb2.EvaluatePreferenceRequest(project_id=project.id))
+    generated = client.preference.generate(preference_pb2.GeneratePreferenceRequest(project_id=project.id))
+    for c in generated.candidates:
+        assert run_to_end(client, c.run_id).state == run_pb2.RUN_STATE_COMPLETED
+
+    result = client.preference.evaluate(preference_pb2.EvaluatePreferenceRequest(
+        project_id=project.id, include_rows=True))
+    assert result.reference_key == "reference" and not result.rubric_run_id
+    assert (result.rows_with_reference, result.rows_without_reference) == (3, 1)
+    scores = {c.candidate: c for c in result.candidates}
+    assert set(scores) == {"terse", "verbose"}
+    assert (scores["terse"].rows, scores["terse"].missing) == (3, 0)
+    assert scores["terse"].exact_match == 1.0 and scores["terse"].token_f1 == 1.0
+    assert scores["verbose"].exact_match == 0.0
+    assert scores["verbose"].token_f1 == pytest.approx(4 / 7, abs=1e-12)
+    assert len(result.rows) == 6
+    for r in result.rows:
+        assert r.reference.startswith("ROW ") and r.response.startswith(r.reference)
+        assert r.exact_match == (r.candidate == "terse")
+    with pytest.raises(NotFound):
+        client.preference.evaluate(preference_pb2.EvaluatePreferenceRequest(project_id="nope"))
