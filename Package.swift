@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "AssayRunsTests", dependencies: ["AssaySync", "AssayRuns", "AssayModels", "AssayNativeModels", "AssayLLM", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayReviewTests", dependencies: ["AssayReview", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage", "AssayBilling"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayModelsTests", dependencies: ["AssayModels", "AssayNativeModels", "AssayCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "AssayBillingTests", dependencies: ["AssaySync", "AssayBilling", "AssayModels", "AssayServer", "AssayAccess", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayBillingTests", dependencies: ["AssaySync", "AssayTestSupport", "AssayBilling", "AssayModels", "AssayServer", "AssayAccess", "AssayStorage", "AssayCore", "AssayRPC", "AssayWire", "AssayTransport"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayMetricsTests", dependencies: ["AssayMetrics"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayReportTests", dependencies: ["AssayReport", "AssayMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "AssayCompareTests", dependencies: ["AssayCompare", "AssayMetrics", "AssayModels", "AssayServer", "AssayTestSupport", "AssayCore", "AssayRPC", "AssayWire", "AssayStorage"], swiftSettings: swiftSettings),

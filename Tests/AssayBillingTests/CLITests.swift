@@ -3,57 +3,19 @@ import Glibc
 #endif
 import AssayCore
 import AssayRPC
+import AssayTestSupport
 import AssayWire
-import Dispatch
 import Testing
 
 /// `assay billing` against a live in-process server, as a person would run it.
 @Suite("Billing command line")
 struct BillingCLITests {
-    /// The `assay` executable built next to the tests.
-    static let binary: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Tests/AssayBillingTests/CLITests.swift
-        return parts.joined(separator: "/") + "/.build/debug/assay"
-    }()
-
-    /// Runs `assay ARGS` off the cooperative pool; returns its exit status, stdout and stderr.
+    /// Runs `assay ARGS` against the harness's server; returns its exit status, stdout and stderr.
     func assay(_ h: BillingHarness, _ key: String, _ args: [String]) async -> (status: Int32, out: String, err: String) {
-        let arguments = [Self.binary] + args + ["--addr", h.address.description, "--api-key", key]
-        let outFile = h.directory + "/cli.out"
-        let errFile = h.directory + "/cli.err"
-        let status: Int32 = await withCheckedContinuation { c in
-            DispatchQueue(label: "assay-cli").async {
-                var actions = posix_spawn_file_actions_t()
-                posix_spawn_file_actions_init(&actions)
-                posix_spawn_file_actions_addopen(&actions, 1, outFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                posix_spawn_file_actions_addopen(&actions, 2, errFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                var cargs = arguments.map { strdup($0) } + [nil]
-                var pid: pid_t = 0
-                let rc = posix_spawn(&pid, arguments[0], &actions, nil, &cargs, environ)
-                for p in cargs { free(p) }
-                posix_spawn_file_actions_destroy(&actions)
-                guard rc == 0 else { return c.resume(returning: -1) }
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-                c.resume(returning: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
-            }
-        }
-        return (status, read(outFile), read(errFile))
+        await AssayCommand.run(args + ["--addr", h.address.description, "--api-key", key], in: h.directory)
     }
 
-    func read(_ path: String) -> String {
-        guard let f = fopen(path, "r") else { return "" }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, f)
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    func read(_ path: String) -> String { AssayCommand.read(path) }
 
     @Test func planEnableEstimateUsageAndInvoiceFiles() async throws {
         let h = try await BillingHarness.start()

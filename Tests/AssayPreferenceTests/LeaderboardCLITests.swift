@@ -40,7 +40,7 @@ struct LeaderboardCLITests {
         let args =
             ["leaderboard", "--battles", path, "--json", "--seed", "11", "--resamples", "200"]
             + (c.anchor.map { ["--anchor", $0] } ?? [])
-        let r = await AssayCLI.run(args, in: directory)
+        let r = await AssayCommand.run(args, in: directory)
         #expect(r.status == 0, "\(r.err)")
         let board = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         let models = try #require(board["models"] as? [[String: Any]])
@@ -60,7 +60,7 @@ struct LeaderboardCLITests {
         let ratings = models.compactMap { $0["rating"] as? Double }
         #expect(ratings == ratings.sorted(by: >))
         #expect(models.compactMap { $0["battles"] as? Double }.reduce(0, +) == Double(2 * c.battles.count))
-        let again = await AssayCLI.run(args, in: directory)
+        let again = await AssayCommand.run(args, in: directory)
         #expect(again.out == r.out)
     }
 
@@ -72,10 +72,10 @@ struct LeaderboardCLITests {
         {"model_a": "x", "model_b": "y", "winner": "nobody"}
 
         """.write(toFile: path, atomically: true, encoding: .utf8)
-        var r = await AssayCLI.run(["leaderboard", "--battles", path, "--json"], in: directory)
+        var r = await AssayCommand.run(["leaderboard", "--battles", path, "--json"], in: directory)
         #expect(r.status != 0 && r.err.contains("battles.jsonl") && r.err.contains("2"), "\(r.err)")
         #expect(r.out.isEmpty)
-        r = await AssayCLI.run(["leaderboard"], in: directory)
+        r = await AssayCommand.run(["leaderboard"], in: directory)
         #expect(r.status == 2 && r.err.contains("leaderboard needs --battles FILE.jsonl"), "\(r.err)")
     }
 }

@@ -13,48 +13,15 @@ import Testing
 
 /// Runs the `assay` executable built next to the tests against a live in-process server.
 struct AssayCLI {
-    static let binary: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Tests/AssayPreferenceTests/PreferenceCLITests.swift
-        return parts.joined(separator: "/") + "/.build/debug/assay"
-    }()
-
     let harness: ServerHarness
     let key: String
 
     /// `assay ARGS --addr … --api-key …`, off the cooperative pool: exit status, stdout, stderr.
     func callAsFunction(_ args: [String]) async -> (status: Int32, out: String, err: String) {
-        await Self.run(args + ["--addr", harness.address.description, "--api-key", key], in: harness.directory)
+        await AssayCommand.run(args + ["--addr", harness.address.description, "--api-key", key], in: harness.directory)
     }
 
-    /// `assay ARGS` with no server, off the cooperative pool; its output goes through files in `directory`.
-    static func run(_ args: [String], in directory: String) async -> (status: Int32, out: String, err: String) {
-        let arguments = [Self.binary] + args
-        let outFile = directory + "/cli.out"
-        let errFile = directory + "/cli.err"
-        let status: Int32 = await withCheckedContinuation { c in
-            DispatchQueue(label: "assay-cli").async {
-                var actions = posix_spawn_file_actions_t()
-                posix_spawn_file_actions_init(&actions)
-                posix_spawn_file_actions_addopen(&actions, 1, outFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                posix_spawn_file_actions_addopen(&actions, 2, errFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                var cargs = arguments.map { strdup($0) } + [nil]
-                var pid: pid_t = 0
-                let rc = posix_spawn(&pid, arguments[0], &actions, nil, &cargs, environ)
-                for p in cargs { free(p) }
-                posix_spawn_file_actions_destroy(&actions)
-                guard rc == 0 else { return c.resume(returning: -1) }
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-                c.resume(returning: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
-            }
-        }
-        return (status, Self.read(outFile), Self.read(errFile))
-    }
-
-    static func read(_ path: String) -> String {
-        (FileManager.default.contents(atPath: path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    }
+    static func read(_ path: String) -> String { AssayCommand.read(path) }
 }
 
 /// Parses NDJSON text into objects.
