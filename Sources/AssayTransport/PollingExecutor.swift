@@ -8,8 +8,10 @@ import Glibc
 /// Swift's global executor parks idle threads at once, and waking a parked thread costs tens
 /// of microseconds on a virtual machine: a unary call pays that at least twice. Handlers and
 /// client calls that run with this executor as their preference are picked up by a thread
-/// that is still polling. Threads that find nothing for `pollNanoseconds` sleep on a
-/// condition variable, so an idle server uses no CPU.
+/// that is still polling. One thread at a time polls: under a load of many sparse calls,
+/// several threads spinning would only take the cores the calls need. A thread that finds
+/// nothing for `pollNanoseconds` (or finds another one polling) sleeps on a condition
+/// variable, so an idle server uses no CPU.
 public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked: `jobs`, `head`, `sleepers` and `stopping` are guarded by `mutex`.
     // In memory of their own: pthread objects must not move, and Swift's exclusivity checks
@@ -19,6 +21,8 @@ public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private var head = 0
     private var sleepers = 0
+    /// Threads polling for work (at most one: more would only burn the cores the work needs).
+    private var polling = 0
     private var stopping = false
     public let pollNanoseconds: UInt64
     public let threadCount: Int
@@ -43,12 +47,22 @@ public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
         let unowned = UnownedJob(job)
         pthread_mutex_lock(mutex)
         jobs.append(unowned)
-        let wake = sleepers > 0
+        // A polling thread takes one job without being woken; a sleeper is woken for the rest.
+        let wake = sleepers > 0 && jobs.count - head > polling
         pthread_mutex_unlock(mutex)
         if wake { pthread_cond_signal(condition) }
     }
 
-    private func next(wait: Bool) -> UnownedJob? {
+    /// What a worker thread does next.
+    private enum Step {
+        case run(UnownedJob)
+        case poll
+        case stop
+    }
+
+    /// The next job, else whether to poll (one thread at a time, within `pollNanoseconds` of
+    /// its last job) or to sleep until a job comes; `isPolling` says whether this thread polls.
+    private func step(lastJob: UInt64, isPolling: inout Bool) -> Step {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while true {
@@ -59,9 +73,30 @@ public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
                     jobs.removeAll(keepingCapacity: true)
                     head = 0
                 }
-                return job
+                if isPolling {
+                    polling -= 1
+                    isPolling = false
+                }
+                return .run(job)
             }
-            if !wait || stopping { return nil }
+            if stopping {
+                if isPolling {
+                    polling -= 1
+                    isPolling = false
+                }
+                return .stop
+            }
+            if MonotonicClock.nanoseconds() &- lastJob < pollNanoseconds && (isPolling || polling == 0) {
+                if !isPolling {
+                    polling += 1
+                    isPolling = true
+                }
+                return .poll
+            }
+            if isPolling {
+                polling -= 1
+                isPolling = false
+            }
             sleepers += 1
             pthread_cond_wait(condition, mutex)
             sleepers -= 1
@@ -71,19 +106,17 @@ public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
     private func work() {
         let executor = asUnownedTaskExecutor()
         var lastJob = MonotonicClock.nanoseconds()
+        var isPolling = false
         while true {
-            if let job = next(wait: false) {
+            switch step(lastJob: lastJob, isPolling: &isPolling) {
+            case .run(let job):
                 job.runSynchronously(on: executor)
                 lastJob = MonotonicClock.nanoseconds()
-                continue
-            }
-            if MonotonicClock.nanoseconds() &- lastJob < pollNanoseconds {
+            case .poll:
                 sched_yield()
-                continue
+            case .stop:
+                return
             }
-            guard let job = next(wait: true) else { return }
-            job.runSynchronously(on: executor)
-            lastJob = MonotonicClock.nanoseconds()
         }
     }
 }
