@@ -13,38 +13,16 @@ import Testing
 /// `assay serve --tls-cert ...` and the client flags, as an operator uses them.
 @Suite("TLS flags of assay serve and the client commands")
 struct TLSServeTests {
-    static let binary: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Tests/AssayTLSTests/TLSServeTests.swift
-        return parts.joined(separator: "/") + "/.build/debug/assay"
-    }()
-
-    /// Runs `assay ARGS` to its end off the cooperative pool: exit status, standard output and error.
+    /// Runs `assay ARGS` to its end off the cooperative pool (or only starts it, with `wait`
+    /// false): exit status, standard output and error, process id.
     static func assay(_ args: [String], in directory: String, wait: Bool = true) async -> (
         status: Int32, out: String, err: String, pid: pid_t
     ) {
         let tag = UInt32.random(in: 0...UInt32.max)
         let outFile = "\(directory)/cli-\(tag).out"
         let errFile = "\(directory)/cli-\(tag).err"
-        let arguments = [binary] + args
-        let (status, pid): (Int32, pid_t) = await withCheckedContinuation { c in
-            DispatchQueue(label: "assay-cli").async {
-                var actions = posix_spawn_file_actions_t()
-                posix_spawn_file_actions_init(&actions)
-                posix_spawn_file_actions_addopen(&actions, 1, outFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                posix_spawn_file_actions_addopen(&actions, 2, errFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                var cargs = arguments.map { strdup($0) } + [nil]
-                var pid: pid_t = 0
-                let rc = posix_spawn(&pid, arguments[0], &actions, nil, &cargs, environ)
-                for p in cargs { free(p) }
-                posix_spawn_file_actions_destroy(&actions)
-                guard rc == 0 else { return c.resume(returning: (-1, 0)) }
-                guard wait else { return c.resume(returning: (0, pid)) }
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-                c.resume(returning: ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), pid))
-            }
-        }
+        let (status, pid) = await AssayCommand.spawn(
+            [AssayCommand.binary] + args, standardOutput: outFile, standardError: errFile, wait: wait)
         return (status, readText(outFile), readText(errFile), pid)
     }
 

@@ -95,24 +95,8 @@ struct TestPKI {
     /// Runs `openssl ARGS` off the cooperative pool; throws with its standard error on failure.
     func openssl(_ args: [String]) async throws {
         let errFile = directory + "/openssl.err"
-        let arguments = ["/usr/bin/openssl"] + args
-        let status: Int32 = await withCheckedContinuation { c in
-            DispatchQueue(label: "openssl-cli").async {
-                var actions = posix_spawn_file_actions_t()
-                posix_spawn_file_actions_init(&actions)
-                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-                posix_spawn_file_actions_addopen(&actions, 2, errFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                var cargs = arguments.map { strdup($0) } + [nil]
-                var pid: pid_t = 0
-                let rc = posix_spawn(&pid, arguments[0], &actions, nil, &cargs, environ)
-                for p in cargs { free(p) }
-                posix_spawn_file_actions_destroy(&actions)
-                guard rc == 0 else { return c.resume(returning: -1) }
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-                c.resume(returning: status)
-            }
-        }
+        let (status, _) = await AssayCommand.spawn(
+            ["/usr/bin/openssl"] + args, standardOutput: "/dev/null", standardError: errFile)
         guard status == 0 else {
             throw PKIError(
                 message: "openssl \(args.prefix(2).joined(separator: " ")) failed (\(status)): \(readText(errFile))")
