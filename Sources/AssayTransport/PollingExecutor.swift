@@ -66,6 +66,13 @@ public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while true {
+            let idle = head == jobs.count && !stopping
+            let recent = MonotonicClock.nanoseconds() &- lastJob < pollNanoseconds
+            let polls = idle && recent && (isPolling || polling == 0)
+            if polls != isPolling {
+                polling += polls ? 1 : -1
+                isPolling = polls
+            }
             if head < jobs.count {
                 let job = jobs[head]
                 head += 1
@@ -73,30 +80,10 @@ public final class PollingExecutor: TaskExecutor, @unchecked Sendable {
                     jobs.removeAll(keepingCapacity: true)
                     head = 0
                 }
-                if isPolling {
-                    polling -= 1
-                    isPolling = false
-                }
                 return .run(job)
             }
-            if stopping {
-                if isPolling {
-                    polling -= 1
-                    isPolling = false
-                }
-                return .stop
-            }
-            if MonotonicClock.nanoseconds() &- lastJob < pollNanoseconds && (isPolling || polling == 0) {
-                if !isPolling {
-                    polling += 1
-                    isPolling = true
-                }
-                return .poll
-            }
-            if isPolling {
-                polling -= 1
-                isPolling = false
-            }
+            if stopping { return .stop }
+            if polls { return .poll }
             sleepers += 1
             pthread_cond_wait(condition, mutex)
             sleepers -= 1
