@@ -72,13 +72,15 @@ struct ResourceLimitTests {
         _ = await raw.readRaw(8)
         // A client-streaming call (open: no END_STREAM), then a DATA frame of 100 kB of which
         // only a few bytes come, one every 100 ms.
-        raw.send(
-            Frame(type: .headers, streamID: 1, body: CallStart(method: "/assay.v1.Echo/ClientStream").serializedBytes())
-                .encoded())
-        var header: [UInt8] = []
-        Frame.appendHeader(to: &header, length: 100_000, type: .data, flags: [], streamID: 1)
-        raw.send(header)
-        #expect(await eventually(seconds: 10) { budget.bufferedBytes == 100_000 })
+        // The call and the body's header in one write, so a stalled machine cannot let the idle
+        // timeout fall between them; the peak shows the body was reserved however briefly it
+        // was held (a loaded machine may look only after the idle timeout gave it back).
+        var opening = Frame(
+            type: .headers, streamID: 1, body: CallStart(method: "/assay.v1.Echo/ClientStream").serializedBytes()
+        ).encoded()
+        Frame.appendHeader(to: &opening, length: 100_000, type: .data, flags: [], streamID: 1)
+        raw.send(opening)
+        #expect(await eventually(seconds: 10) { budget.peakBufferedBytes >= 100_000 })
         // 80 bytes at 100 ms: 8 s if every byte kept it alive; the idle timeout is 1.5 s.
         let sending = await dribble(raw, [UInt8](repeating: 0x0a, count: 80), gap: .milliseconds(100)) {
             server.server.connectionCount == 0
@@ -104,7 +106,7 @@ struct ResourceLimitTests {
         var aHeader: [UInt8] = []
         Frame.appendHeader(to: &aHeader, length: message.count, type: .data, flags: .endStream, streamID: 1)
         a.send(Frame(type: .headers, streamID: 1, body: start).encoded() + aHeader + Array(message[0..<20_000]))
-        #expect(await eventually(seconds: 2) { budget.bufferedBytes == message.count })
+        #expect(await eventually(seconds: 10) { budget.bufferedBytes == message.count })
 
         // Connection B's 40 kB would go over 64 KiB: its call fails at once, with a retry hint.
         let b = try RawConnection(to: server.address)
@@ -125,7 +127,7 @@ struct ResourceLimitTests {
         a.send(Array(message[20_000...]))
         let done = try CallEnd(serializedBytes: try #require(await a.nextFrame(ofType: .trailers)).body)
         #expect(done.code == 0)
-        #expect(await eventually(seconds: 2) { budget.bufferedBytes == 0 })
+        #expect(await eventually(seconds: 10) { budget.bufferedBytes == 0 })
 
         // B's retry on the same connection goes through.
         b.send(
@@ -135,7 +137,7 @@ struct ResourceLimitTests {
         #expect(try EchoResponse(serializedBytes: data.body).index == 1)
         let retried = try CallEnd(serializedBytes: try #require(await b.nextFrame(ofType: .trailers)).body)
         #expect(retried.code == 0)
-        #expect(await eventually(seconds: 2) { budget.bufferedBytes == 0 })
+        #expect(await eventually(seconds: 10) { budget.bufferedBytes == 0 })
         await server.stop()
     }
 
@@ -165,7 +167,7 @@ struct ResourceLimitTests {
         }
         #expect(sent >= 3 && sent < 20)
         // The refused call's queued messages were dropped with it.
-        #expect(await eventually(seconds: 2) { budget.bufferedBytes == 0 })
+        #expect(await eventually(seconds: 10) { budget.bufferedBytes == 0 })
         // And the connection serves the next call.
         #expect(try await client.unary(EchoService.unary, EchoRequest(text: "after")).text == "after")
         client.close()

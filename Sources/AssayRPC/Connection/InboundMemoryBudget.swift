@@ -23,6 +23,7 @@ public final class InboundMemoryBudget: Sendable {
     public static let retryAfterMilliseconds = 200
 
     private let used = Atomic<Int>(0)
+    private let peak = Atomic<Int>(0)
     private let refusals = Atomic<Int>(0)
 
     public init(capacity: Int) {
@@ -33,13 +34,16 @@ public final class InboundMemoryBudget: Sendable {
     /// Bytes held right now.
     public var bufferedBytes: Int { used.load(ordering: .relaxed) }
 
+    /// The most bytes held at once since the start.
+    public var peakBufferedBytes: Int { peak.load(ordering: .relaxed) }
+
     /// Frames refused since the start.
     public var refusedFrames: Int { refusals.load(ordering: .relaxed) }
 
     /// Takes `count` bytes if they fit; false (and one more refusal counted) if they do not.
     func reserve(_ count: Int) -> Bool {
         if capacity == 0 {
-            used.wrappingAdd(count, ordering: .relaxed)
+            recordPeak(used.wrappingAdd(count, ordering: .relaxed).newValue)
             return true
         }
         var current = used.load(ordering: .relaxed)
@@ -50,14 +54,26 @@ public final class InboundMemoryBudget: Sendable {
             }
             let (exchanged, original) = used.compareExchange(
                 expected: current, desired: current + count, ordering: .relaxed)
-            if exchanged { return true }
+            if exchanged {
+                recordPeak(current + count)
+                return true
+            }
             current = original
         }
     }
 
     /// Takes `count` bytes whether or not they fit (small control frames).
     func forceReserve(_ count: Int) {
-        used.wrappingAdd(count, ordering: .relaxed)
+        recordPeak(used.wrappingAdd(count, ordering: .relaxed).newValue)
+    }
+
+    private func recordPeak(_ held: Int) {
+        var seen = peak.load(ordering: .relaxed)
+        while held > seen {
+            let (exchanged, original) = peak.compareExchange(expected: seen, desired: held, ordering: .relaxed)
+            if exchanged { return }
+            seen = original
+        }
     }
 
     /// Gives back bytes taken by `reserve` or `forceReserve`.
