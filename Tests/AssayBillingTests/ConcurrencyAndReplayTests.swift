@@ -114,7 +114,7 @@ struct ConcurrencyAndReplayTests {
         // called on: runs after the first find some rows in the prediction cache, which are not
         // images the model saw. The budget reserved the whole $1.60 of each.
         var charges: [LedgerEntry] = []
-        for _ in 0..<500 {
+        for _ in 0..<3000 {
             charges = try await h.storage.charges(organization: org.id, cycle: nil)
             if charges.count(where: { $0.kind == .model }) == 12 { break }
             try await Task.sleep(for: .milliseconds(10))
@@ -218,7 +218,7 @@ struct ConcurrencyAndReplayTests {
             return last
         }
         #expect(finished?.state == .completed)
-        for _ in 0..<500 {
+        for _ in 0..<3000 {
             if try await h.storage.charges(organization: org.id, cycle: nil).count >= 2 { break }
             try await Task.sleep(for: .milliseconds(10))
         }

@@ -40,7 +40,7 @@ struct ReferenceExampleTests {
         #expect(finished?.state == .completed && finished?.progress?.withPredictions == 500 && finished?.progress?.images == 500)
         let run = ObjectID(rawValue: created.id)
         // Settling happens right after the run ends; wait for the ledger to show it.
-        for _ in 0..<500 {
+        for _ in 0..<3000 {
             if try await client.unary(BillingService.listCharges, ListChargesRequest()).charges.count >= 2 { break }
             try await Task.sleep(for: .milliseconds(10))
         }

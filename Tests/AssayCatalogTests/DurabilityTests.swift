@@ -21,7 +21,7 @@ struct ServerProcess {
             [assayBinary, "serve", "--addr", "127.0.0.1:\(port)", "--data", directory, "--log-level", "warning"] + arguments,
             logFile: directory + "/server.log")
         let address = SocketAddress(host: "127.0.0.1", port: port)
-        for _ in 0..<400 {
+        for _ in 0..<2400 {
             if access(directory + "/admin.key", R_OK) == 0, let c = try? await RPCClient.connect(to: address) {
                 c.close()
                 return ServerProcess(pid: pid, address: address, directory: directory)

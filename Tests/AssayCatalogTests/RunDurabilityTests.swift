@@ -103,7 +103,7 @@ struct RunDurabilityTests {
         // Billing charged the run once: 96 images at Tesseract's $0.001, 20 model units (96 / 5
         // rounded up once), however many times its rows were worked on.
         var charges: [Charge] = []
-        for _ in 0..<500 {
+        for _ in 0..<3000 {
             charges = try await again.unary(BillingService.listCharges, ListChargesRequest()).charges.filter { $0.runId == run.id }
             if charges.count >= 2 { break }
             try await Task.sleep(for: .milliseconds(10))

@@ -91,10 +91,10 @@ struct AssayProcess {
     let logFile: String
 
     /// Starts `assay serve` on a free port; returns once it accepts connections, or throws
-    /// (with the end of its log) when it exits or does not come up within 20 s.
+    /// (with the end of its log) when it exits or does not come up within 60 s.
     static func start(directory: String, logFile: String) async throws -> AssayProcess {
         let process = launch(directory: directory, logFile: logFile)
-        for _ in 0..<800 {
+        for _ in 0..<2400 {
             var status: Int32 = 0
             if waitpid(process.pid, &status, WNOHANG) == process.pid {
                 running.update { $0[process.pid] = nil }

@@ -94,7 +94,7 @@ struct RunKillTests {
             }
             // Charged once for the whole run: Tesseract's $0.001 an image, 1 model unit per 5 rows.
             var charges: [Charge] = []
-            for _ in 0..<500 {
+            for _ in 0..<3000 {
                 charges = try await again.unary(BillingService.listCharges, ListChargesRequest()).charges.filter {
                     $0.runId == run.id
                 }

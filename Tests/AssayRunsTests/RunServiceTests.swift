@@ -232,7 +232,7 @@ func status(_ body: () async throws -> Void) async -> RPCError? {
         #expect(watched.last?.state == .cancelled)
         // Settled once, with no more rows than were done when it ended.
         var settled: [RunUsage] = []
-        for _ in 0..<300 where settled.isEmpty {
+        for _ in 0..<3000 where settled.isEmpty {
             settled = billing.settled.withLock { $0 }
             if settled.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         }

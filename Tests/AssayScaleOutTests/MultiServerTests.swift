@@ -193,7 +193,7 @@ struct ScaleOut {
                 logFile: data + "/server.log")
             let address = SocketAddress(host: "127.0.0.1", port: port)
             var up = false
-            for _ in 0..<600 {
+            for _ in 0..<2400 {
                 if index > 0 || access(data + "/admin.key", R_OK) == 0, let c = try? await RPCClient.connect(to: address) {
                     c.close()
                     up = true

@@ -131,7 +131,7 @@ struct TLSRPCTests {
         #expect(error?.message.contains("certificate verify failed") == true)
         #expect(error?.message.contains("unable to get local issuer certificate") == true)
         // The client's alert (unknown CA) reached the server, which counted it.
-        for _ in 0..<100 where server.server.tlsFailureCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<1000 where server.server.tlsFailureCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(server.server.tlsFailureCount == 1)
         await server.stop()
     }
@@ -278,7 +278,7 @@ struct TLSRPCTests {
         let server = try TestServer.start(limits: limits, tls: try setup.credentials())
         let tls = try setup.client()
         let first = try await server.client(tls: tls)
-        for _ in 0..<200 where server.server.connectionCount < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        for _ in 0..<2000 where server.server.connectionCount < 1 { try await Task.sleep(for: .milliseconds(5)) }
         // The refusal is a GOAWAY written once the TLS handshake is done, so the client reads it.
         let refused = await refusal { try await server.client(tls: tls) }
         #expect(refused?.code == .resourceExhausted, "\(String(describing: refused))")

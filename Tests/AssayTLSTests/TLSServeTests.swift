@@ -67,7 +67,7 @@ struct TLSServeTests {
         }
         let tls = try TLSContext.client(TLSClientConfiguration(trustedCAFile: ca.certificate))
         var first: RPCClient?
-        for _ in 0..<400 where first == nil {
+        for _ in 0..<2400 where first == nil {
             first = try? await RPCClient.connect(to: address, tls: tls)
             if first == nil { try await Task.sleep(for: .milliseconds(25)) }
         }
@@ -96,7 +96,7 @@ struct TLSServeTests {
         beforeSignal.close()
         kill(serve.pid, SIGHUP)
         var serial: String?
-        for _ in 0..<200 {
+        for _ in 0..<1000 {
             let c = try await RPCClient.connect(to: address, tls: tls)
             serial = c.peerCertificate?.serialNumber
             c.close()
