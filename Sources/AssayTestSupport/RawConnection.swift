@@ -122,6 +122,18 @@ public final class RawConnection: @unchecked Sendable {
         return nil
     }
 
+    /// Whether the peer has closed or reset the connection, without waiting: reads and drops
+    /// whatever the peer sent so far.
+    public func hasEnded() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 { continue }
+            if n == 0 { return true }
+            return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
+        }
+    }
+
     /// True once the peer has closed its side (reads return 0).
     func blockingPeerClosed() -> Bool {
         var byte: UInt8 = 0

@@ -9,6 +9,7 @@ public import AssayRuns
 public import AssayServer
 public import AssayStorage
 public import AssayTransport
+import AssaySync
 import AssayWire
 
 /// A real server on 127.0.0.1 over a fresh SQLite file, with helpers to make organisations
@@ -45,7 +46,9 @@ public final class ServerHarness: Sendable {
         try await assembly.start()
         let loop = try EventLoop(name: "catalog-test-io")
         let listener = try TCPListener(bindingTo: SocketAddress(host: "127.0.0.1", port: 0), loop: loop)
-        let task = Task { await assembly.run(on: listener) }
+        // On the handler threads `assay serve` uses, not on the cooperative pool that CPU-bound
+        // tests beside it can hold for seconds.
+        let task = Task(executorPreference: PollingExecutor.shared) { await assembly.run(on: listener) }
         return ServerHarness(storage: storage, assembly: assembly, loop: loop, address: listener.localAddress, directory: directory, runTask: task)
     }
 
@@ -103,18 +106,66 @@ public func removeTree(_ path: String) {
 }
 
 /// A loopback port that was free a moment ago (for a server a test starts as a process).
+///
+/// Taken below the kernel's ephemeral range, so that no client connection of the tests running
+/// beside it (hundreds of them) is given the port as its own local port before the server
+/// binds it; and never handed out twice by this process.
 public func freePort() -> UInt16 {
+    let (low, high) = portsBelowEphemeralRange()
+    if low < high {
+        for _ in 0..<200 {
+            let port = UInt16.random(in: low..<high)
+            let fresh = handedOutPorts.withLock { $0.insert(port).inserted }
+            if fresh && canBind(port) { return port }
+        }
+    }
+    return kernelChosenPort()
+}
+
+private let handedOutPorts = Lock(Set<UInt16>())
+
+/// 20000 up to the start of `ip_local_port_range` (empty when that starts lower).
+private func portsBelowEphemeralRange() -> (UInt16, UInt16) {
+    let low: UInt16 = 20_000
+    guard let file = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r") else { return (low, low) }
+    defer { fclose(file) }
+    var start: Int32 = 0
+    var end: Int32 = 0
+    guard readPortRange(file, &start, &end), start > Int32(low) + 1000 else { return (low, low) }
+    return (low, UInt16(min(start, 65_535)))
+}
+
+private func readPortRange(_ file: UnsafeMutablePointer<FILE>, _ start: inout Int32, _ end: inout Int32) -> Bool {
+    var line = [CChar](repeating: 0, count: 64)
+    guard fgets(&line, Int32(line.count), file) != nil else { return false }
+    let fields = String(cString: line).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+    guard fields.count >= 2, let a = Int32(fields[0]), let b = Int32(fields[1]) else { return false }
+    start = a
+    end = b
+    return true
+}
+
+private func withLoopback<T>(_ port: UInt16, _ body: (Int32, UnsafeMutablePointer<sockaddr>, inout socklen_t) -> T) -> T {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var a = sockaddr_in()
     a.sin_family = sa_family_t(AF_INET)
     a.sin_addr.s_addr = inet_addr("127.0.0.1")
+    a.sin_port = port.bigEndian
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &a) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
-            bind(fd, sp, len)
-            return getsockname(fd, sp, &len)
-        }
+    return withUnsafeMutablePointer(to: &a) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in body(fd, sp, &len) }
     }
-    return UInt16(bigEndian: a.sin_port)
+}
+
+private func canBind(_ port: UInt16) -> Bool {
+    withLoopback(port) { fd, address, len in bind(fd, address, len) == 0 }
+}
+
+private func kernelChosenPort() -> UInt16 {
+    withLoopback(0) { fd, address, len -> UInt16 in
+        bind(fd, address, len)
+        getsockname(fd, address, &len)
+        return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+    }
 }

@@ -33,8 +33,10 @@ public final class TestServer: Sendable {
         let server = RPCServer(router: router, interceptors: interceptors, limits: limits, logger: logger)
         let loop = try EventLoop(name: "test-server-io")
         let listener = try TCPListener(bindingTo: SocketAddress(host: "127.0.0.1", port: 0), loop: loop)
-        // The server's run loop is the one long-lived task of a test server; `stop` ends it.
-        let task = Task { await server.run(on: listener, tls: tls) }
+        // The server's run loop is the one long-lived task of a test server; `stop` ends it. On
+        // the handler threads `assay serve` uses, not on Swift's cooperative pool: CPU-bound
+        // tests beside it can hold the pool for seconds, and the listener would wait with them.
+        let task = Task(executorPreference: PollingExecutor.shared) { await server.run(on: listener, tls: tls) }
         return TestServer(server: server, address: listener.localAddress, loop: loop, runTask: task)
     }
 

@@ -65,7 +65,9 @@ final class BillingHarness: Sendable {
             clock: { [clock] in clock.read() }, closeCyclesEvery: closeCyclesEvery)
         let loop = try EventLoop(name: "billing-test-io")
         let listener = try TCPListener(bindingTo: SocketAddress(host: "127.0.0.1", port: 0), loop: loop)
-        let task = Task { await assembly.run(on: listener) }
+        // On the handler threads `assay serve` uses, not on the cooperative pool that CPU-bound
+        // tests beside it can hold for seconds.
+        let task = Task(executorPreference: PollingExecutor.shared) { await assembly.run(on: listener) }
         let key = try await addKey(storage, to: operatorOrg.id, role: .admin)
         let client = try await connect(listener.localAddress, key: key)
         return BillingHarness(
