@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func aBatchAnsweredInTimeIsNotMoved() async throws {
-        let provider = RemoteWorkerProvider(batchTimeout: .seconds(30))
+        let provider = RemoteWorkerProvider(batchTimeout: .seconds(120))
         let only = provider.attach(name: "only", cards: [Self.card], maxBatchSize: 4, concurrency: 1)
         let result = try await withThrowingTaskGroup(of: [RowPrediction]?.self) { group in
             group.addTask {
@@ -93,8 +93,9 @@ import Testing
             }
             let started = ContinuousClock.now
             let out = try await provider.predict(Self.request(["x"]))
-            // The timer is cancelled with the answer: predict does not wait for it.
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // The timer is cancelled with the answer: predict does not wait for it (the bound is
+            // far below the timeout and far above a sanitizer's slowdown, 12.7 s once under TSan).
+            #expect(ContinuousClock.now - started < .seconds(60))
             #expect(provider.workers.map(\.inFlight) == [0])
             provider.detach(only.workerID, reason: "test over")
             group.cancelAll()

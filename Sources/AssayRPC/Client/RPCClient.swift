@@ -28,20 +28,26 @@ public final class RPCClient: Sendable {
         to address: SocketAddress, metadata: Metadata = Metadata(), limits: ConnectionLimits = ConnectionLimits(),
         tls: TLSContext? = nil, loop: EventLoop = RPCClient.sharedLoop
     ) async throws -> RPCClient {
-        let socket: SocketChannel
-        do {
-            socket = try await SocketChannel.connect(to: address, loop: loop)
-        } catch {
-            throw RPCError(.unavailable, "cannot connect to \(address): \(error)")
+        // On the connection's loop from the socket's connect to the handshake's start: the
+        // server's handshake timer runs from its accept, and a caller's executor that is busy
+        // (Swift's cooperative pool under CPU-bound work) could otherwise hold the preface back
+        // past it. The caller's own code resumes on its own executor afterwards.
+        try await withTaskExecutorPreference(loop) {
+            let socket: SocketChannel
+            do {
+                socket = try await SocketChannel.connect(to: address, loop: loop)
+            } catch {
+                throw RPCError(.unavailable, "cannot connect to \(address): \(error)")
+            }
+            guard let tls else { return try await over(channel: socket, metadata: metadata, limits: limits) }
+            let channel: TLSChannel
+            do {
+                channel = try await TLSChannel.client(over: socket, context: tls, host: address.host)
+            } catch {
+                throw RPCError(.unavailable, "TLS with \(address) failed: \(error)")
+            }
+            return try await over(channel: channel, metadata: metadata, limits: limits)
         }
-        guard let tls else { return try await over(channel: socket, metadata: metadata, limits: limits) }
-        let channel: TLSChannel
-        do {
-            channel = try await TLSChannel.client(over: socket, context: tls, host: address.host)
-        } catch {
-            throw RPCError(.unavailable, "TLS with \(address) failed: \(error)")
-        }
-        return try await over(channel: channel, metadata: metadata, limits: limits)
     }
 
     /// Runs the protocol over an already connected channel (the in-process transport).
